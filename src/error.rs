@@ -1,0 +1,2 @@
+//! Top-level error.
+pub enum Error {}

@@ -1,0 +1,20 @@
+//! newsdesk: news articles in, cited answers out.
+//!
+//! The modules follow the data path, top-down:
+//! `ingest` (bytes → [`ingest::Article`]) → `text` (sentences, passages) → `embed` (vectors) →
+//! `store` (durable truth) and `index` (HNSW + BM25, derived) → `engine` (ties them together) →
+//! `answer` (ask, brief, search, summarize) → `http` (axum router) and `cli`.
+
+pub mod ingest;
+pub mod text;
+pub mod embed;
+pub mod store;
+pub mod index;
+pub mod engine;
+pub mod answer;
+pub mod http;
+pub mod cli;
+pub mod eval;
+pub mod error;
+
+pub use error::Error;
