@@ -1,1 +1,461 @@
-//! engine
+//! The engine ties the data path together: it owns the model, the durable store and the derived
+//! indexes, runs the write path (parse → chunk → embed → store → index) and offers the read
+//! primitives (`dense`, `bm25`, `passage`, `sentences`) that `answer` builds on.
+//!
+//! Writes are serialised by one mutex and acknowledged only after the store has committed; the
+//! indexes follow the store and are caught up from it on start if a crash left them behind.
+//! Reads never take the write lock.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use parking_lot::Mutex;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::embed::{EmbedService, EmbedServiceOptions, Embedder};
+use crate::error::{Error, Result};
+use crate::index::{Bm25Index, Filters, VectorIndex};
+use crate::ingest::{self, Article, Format, IngestOptions};
+use crate::store::{NewArticle, NewPassage, Store, StoreManifest, StoredPassage, Upsert};
+use crate::text::{self, PassageSpan, Span, WordPieceCounter};
+
+/// Bumped whenever what the store holds changes meaning (chunking rules, vector kinds…).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Everything the engine needs to open a data dir.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Where the store and the indexes live.
+    pub data_dir: PathBuf,
+    /// The model folder with its MANIFEST.
+    pub model_dir: PathBuf,
+    /// Word-piece budget of a passage.
+    pub passage_budget: usize,
+    /// Bound on queued embedding work before the service answers "overloaded".
+    pub embed_queue: usize,
+}
+
+impl EngineConfig {
+    /// Defaults for a data dir: the bundled model, 128-word-piece passages.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        EngineConfig {
+            data_dir: data_dir.into(),
+            model_dir: crate::embed::default_model_dir(),
+            passage_budget: 128,
+            embed_queue: 64,
+        }
+    }
+}
+
+/// What one ingest call did.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct IngestReport {
+    /// Articles new to the store.
+    pub added: usize,
+    /// Articles whose content changed and were replaced.
+    pub updated: usize,
+    /// Articles already stored with identical content (no embedding work done).
+    pub unchanged: usize,
+    /// Passages written.
+    pub passages: usize,
+    /// Sentences written.
+    pub sentences: usize,
+    /// Word pieces embedded (passages and sentences).
+    pub tokens: usize,
+    /// Wall time of the call.
+    pub seconds: f64,
+}
+
+impl IngestReport {
+    /// Adds another report's counts into this one.
+    pub fn merge(&mut self, other: &IngestReport) {
+        self.added += other.added;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.passages += other.passages;
+        self.sentences += other.sentences;
+        self.tokens += other.tokens;
+        self.seconds += other.seconds;
+    }
+}
+
+/// A passage with its article, ready for answers.
+#[derive(Debug, Clone)]
+pub struct PassageView {
+    /// Global passage id.
+    pub pid: u64,
+    /// The article it belongs to (with body).
+    pub article: Arc<Article>,
+    /// Byte span in the body.
+    pub span: Span,
+    /// Index of the first sentence it touches.
+    pub first_sentence: usize,
+    /// One past the last sentence it touches.
+    pub last_sentence: usize,
+}
+
+impl PassageView {
+    /// The passage text, a slice of the article body.
+    pub fn text(&self) -> &str {
+        &self.article.body[self.span.start..self.span.end]
+    }
+}
+
+/// A sentence of a stored article with its vector.
+#[derive(Debug, Clone)]
+pub struct SentenceView {
+    /// Position in the article.
+    pub index: usize,
+    /// Byte span in the body.
+    pub span: Span,
+    /// L2-normalised embedding.
+    pub vector: Vec<f32>,
+}
+
+/// Counters for `/metrics` and the logs.
+#[derive(Debug, Clone, Serialize)]
+pub struct EngineStats {
+    /// Articles stored.
+    pub articles: u64,
+    /// Passages stored.
+    pub passages: u64,
+    /// Points in the vector index (live).
+    pub index_points: u64,
+    /// Ingest calls served.
+    pub ingests: u64,
+}
+
+/// The engine: model + store + indexes.
+pub struct Engine {
+    cfg: EngineConfig,
+    embedder: Arc<Embedder>,
+    embed: EmbedService,
+    counter: WordPieceCounter,
+    store: Store,
+    vectors: VectorIndex,
+    bm25: Bm25Index,
+    write: Mutex<()>,
+    ingests: AtomicU64,
+}
+
+impl Engine {
+    /// Opens (or creates) a data dir: verifies the model, opens the store, loads the indexes and
+    /// catches them up from the store (or rebuilds them) so that they never disagree with it.
+    pub fn open(cfg: EngineConfig) -> Result<Arc<Engine>> {
+        std::fs::create_dir_all(&cfg.data_dir)?;
+        let embedder = Arc::new(Embedder::load(&cfg.model_dir)?);
+        let counter = WordPieceCounter::from_model_dir(&cfg.model_dir)
+            .map_err(|e| Error::Internal(format!("tokenizer: {e}")))?;
+        let info = embedder.info();
+        let manifest = StoreManifest {
+            model_name: info.name.clone(),
+            model_sha256: info.sha256.clone(),
+            dim: info.dim,
+            passage_budget: cfg.passage_budget,
+            format_version: FORMAT_VERSION,
+        };
+        let store = Store::open(&cfg.data_dir, &manifest)?;
+        let vectors = VectorIndex::open(&cfg.data_dir.join("hnsw"), &store, &manifest)?;
+        let bm25 = Bm25Index::open(&cfg.data_dir.join("bm25"), &store)?;
+        let embed = EmbedService::start(
+            embedder.clone(),
+            EmbedServiceOptions {
+                queue_capacity: cfg.embed_queue,
+                ..Default::default()
+            },
+        );
+        Ok(Arc::new(Engine {
+            cfg,
+            embedder,
+            embed,
+            counter,
+            store,
+            vectors,
+            bm25,
+            write: Mutex::new(()),
+            ingests: AtomicU64::new(0),
+        }))
+    }
+
+    /// The configuration it was opened with.
+    pub fn config(&self) -> &EngineConfig {
+        &self.cfg
+    }
+
+    /// The model's identity.
+    pub fn model(&self) -> &crate::embed::ModelInfo {
+        self.embedder.info()
+    }
+
+    /// The embedding service (for queries from async code, and its counters).
+    pub fn embed_service(&self) -> &EmbedService {
+        &self.embed
+    }
+
+    /// Parses bytes in any supported format and ingests what they hold.
+    pub fn ingest_bytes(
+        &self,
+        bytes: &[u8],
+        format: Option<Format>,
+        opts: &IngestOptions,
+    ) -> Result<IngestReport> {
+        let articles = ingest::parse_bytes(bytes, format, opts)?;
+        self.ingest(articles, &mut |_| {})
+    }
+
+    /// Ingests articles: unchanged ones cost one store read each; the rest are chunked,
+    /// embedded (passages and sentences), committed, then indexed. `progress` is told the
+    /// number of articles finished after each chunk.
+    pub fn ingest(
+        &self,
+        articles: Vec<Article>,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<IngestReport> {
+        let started = Instant::now();
+        let _guard = self.write.lock();
+        let mut report = IngestReport::default();
+        // De-duplicate within the call: the last copy of an id wins, like a sequence of upserts.
+        let articles = dedup_last(articles);
+        const CHUNK: usize = 32;
+        for chunk in articles.chunks(CHUNK) {
+            let mut prepared = Vec::new();
+            for a in chunk {
+                let hash = content_hash(a);
+                if self.store.content_hash(&a.id)?.as_deref() == Some(hash.as_str()) {
+                    report.unchanged += 1;
+                    continue;
+                }
+                prepared.push(self.prepare(a.clone(), hash));
+            }
+            if !prepared.is_empty() {
+                self.embed_and_commit(prepared, &mut report)?;
+            }
+            progress(chunk.len());
+        }
+        if report.added + report.updated > 0 {
+            self.vectors.save()?;
+            self.bm25.commit()?;
+        }
+        self.ingests.fetch_add(1, Ordering::Relaxed);
+        report.seconds = started.elapsed().as_secs_f64();
+        Ok(report)
+    }
+
+    fn prepare(&self, article: Article, hash: String) -> Prepared {
+        let sentences = text::sentences(&article);
+        let passages = text::passages(
+            &article.body,
+            &sentences,
+            &self.counter,
+            self.cfg.passage_budget,
+        );
+        Prepared {
+            article,
+            hash,
+            sentences,
+            passages,
+        }
+    }
+
+    fn embed_and_commit(&self, prepared: Vec<Prepared>, report: &mut IngestReport) -> Result<()> {
+        // One bulk call for the whole chunk: passages first, then sentences.
+        let mut texts = Vec::new();
+        for p in &prepared {
+            for ps in &p.passages {
+                texts.push(p.article.body[ps.start..ps.end].to_string());
+            }
+        }
+        let n_passage_texts = texts.len();
+        for p in &prepared {
+            for s in &p.sentences {
+                texts.push(p.article.body[s.start..s.end].to_string());
+            }
+        }
+        report.tokens += texts
+            .iter()
+            .map(|t| self.embedder.count_word_pieces(t) + 2)
+            .sum::<usize>();
+        let vectors = self.embed.bulk_blocking(texts)?;
+        let (passage_vecs, sentence_vecs) = vectors.split_at(n_passage_texts);
+        let mut pv = passage_vecs.iter();
+        let mut sv = sentence_vecs.iter();
+        let mut items = Vec::with_capacity(prepared.len());
+        for p in prepared {
+            report.passages += p.passages.len();
+            report.sentences += p.sentences.len();
+            let passages = p
+                .passages
+                .iter()
+                .map(|ps| NewPassage {
+                    start: ps.start,
+                    end: ps.end,
+                    word_pieces: ps.word_pieces,
+                    first_sentence: ps.first_sentence,
+                    last_sentence: ps.last_sentence,
+                })
+                .collect();
+            items.push(NewArticle {
+                passage_vectors: pv.by_ref().take(p.passages.len()).cloned().collect(),
+                sentence_vectors: sv.by_ref().take(p.sentences.len()).cloned().collect(),
+                article: p.article,
+                content_hash: p.hash,
+                sentences: p.sentences,
+                passages,
+            });
+        }
+        let outcomes = self.store.upsert(&items)?;
+        for (item, outcome) in items.iter().zip(outcomes) {
+            match outcome.upsert {
+                Upsert::Added => report.added += 1,
+                Upsert::Updated => report.updated += 1,
+                Upsert::Unchanged => report.unchanged += 1,
+            }
+            self.vectors.remove(&outcome.removed);
+            for (pid, v) in outcome.added.iter().zip(&item.passage_vectors) {
+                self.vectors.insert(*pid, v, &item.article);
+            }
+            self.bm25.upsert_article(&item.article, &outcome.added, &item.passages)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes a document from the store and, at once, from every index.
+    pub fn delete(&self, id: &str) -> Result<bool> {
+        let _guard = self.write.lock();
+        match self.store.delete(id)? {
+            Some(removed) => {
+                self.vectors.remove(&removed);
+                self.bm25.delete_article(id)?;
+                self.vectors.save()?;
+                self.bm25.commit()?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// The stored article, if any.
+    pub fn article(&self, id: &str) -> Result<Option<Article>> {
+        Ok(self.store.article(id)?)
+    }
+
+    /// Embeds a query on the priority path, from a blocking context (CLI, evaluations).
+    pub fn embed_query_blocking(&self, text: &str) -> Result<Vec<f32>> {
+        Ok(self.embedder.embed_query(text)?)
+    }
+
+    /// Embeds a query on the priority path, from async code.
+    pub async fn embed_query(&self, text: &str) -> Result<Vec<f32>> {
+        Ok(self.embed.query(text.to_string()).await?)
+    }
+
+    /// Embeds texts in bulk (used by `summarize` on raw text).
+    pub fn embed_texts_blocking(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>> {
+        Ok(self.embed.bulk_blocking(texts)?)
+    }
+
+    /// Nearest passages by vector, filters applied inside the search.
+    pub fn dense(&self, query: &[f32], k: usize, filters: &Filters) -> Result<Vec<(u64, f32)>> {
+        Ok(self.vectors.search(query, k, filters)?)
+    }
+
+    /// Best passages by BM25, filters applied inside the search.
+    pub fn bm25(&self, query: &str, k: usize, filters: &Filters) -> Result<Vec<(u64, f32)>> {
+        Ok(self.bm25.search(query, k, filters)?)
+    }
+
+    /// A passage with its article, or None when it was deleted meanwhile.
+    pub fn passage(&self, pid: u64) -> Result<Option<PassageView>> {
+        let Some(StoredPassage {
+            article_id,
+            start,
+            end,
+            first_sentence,
+            last_sentence,
+            ..
+        }) = self.store.passage(pid)?
+        else {
+            return Ok(None);
+        };
+        let Some(article) = self.store.article(&article_id)? else {
+            return Ok(None);
+        };
+        Ok(Some(PassageView {
+            pid,
+            article: Arc::new(article),
+            span: Span { start, end },
+            first_sentence,
+            last_sentence,
+        }))
+    }
+
+    /// All sentences of an article with their vectors, in order.
+    pub fn sentences(&self, article_id: &str) -> Result<Vec<SentenceView>> {
+        Ok(self
+            .store
+            .sentences(article_id)?
+            .into_iter()
+            .enumerate()
+            .map(|(index, (span, vector))| SentenceView {
+                index,
+                span,
+                vector,
+            })
+            .collect())
+    }
+
+    /// Segments raw text the way stored articles are segmented.
+    pub fn segment(&self, text: &str) -> Vec<Span> {
+        text::segment(text)
+    }
+
+    /// Counts for metrics and logs.
+    pub fn stats(&self) -> EngineStats {
+        let c = self.store.counts();
+        EngineStats {
+            articles: c.articles,
+            passages: c.passages,
+            index_points: self.vectors.len() as u64,
+            ingests: self.ingests.load(Ordering::Relaxed),
+        }
+    }
+
+    /// True when the store holds no article (first start).
+    pub fn is_empty(&self) -> bool {
+        self.store.counts().articles == 0
+    }
+
+    /// Where the data lives.
+    pub fn data_dir(&self) -> &Path {
+        &self.cfg.data_dir
+    }
+}
+
+struct Prepared {
+    article: Article,
+    hash: String,
+    sentences: Vec<Span>,
+    passages: Vec<PassageSpan>,
+}
+
+/// sha256 of the article's canonical JSON: equal content, equal hash.
+pub fn content_hash(a: &Article) -> String {
+    let json = serde_json::to_vec(a).expect("an Article always serialises");
+    hex::encode(Sha256::digest(&json))
+}
+
+fn dedup_last(articles: Vec<Article>) -> Vec<Article> {
+    let mut last = std::collections::HashMap::new();
+    for (i, a) in articles.iter().enumerate() {
+        last.insert(a.id.clone(), i);
+    }
+    articles
+        .into_iter()
+        .enumerate()
+        .filter(|(i, a)| last[&a.id] == *i)
+        .map(|(_, a)| a)
+        .collect()
+}

@@ -1,0 +1,247 @@
+//! Lexical evidence for answer selection: the key terms and entities of a question, and how
+//! much of them a sentence covers. Works on lower-cased, lightly stemmed word tokens; acronyms,
+//! numbers and hyphenated codes (SIDBI, FY2026-27, ₹1.5) stay whole.
+
+use std::collections::{HashMap, HashSet};
+
+use rust_stemmers::{Algorithm, Stemmer};
+
+/// Function words that carry no topic: question words, auxiliaries, articles, pronouns.
+const STOPWORDS: &[&str] = &[
+    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any",
+    "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both",
+    "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few",
+    "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers",
+    "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its",
+    "itself", "just", "may", "me", "might", "more", "most", "must", "my", "myself", "no", "nor",
+    "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves",
+    "out", "over", "own", "s", "said", "same", "says", "shall", "she", "should", "so", "some",
+    "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there",
+    "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very",
+    "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "whose",
+    "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "t",
+    "tell", "name", "many", "much", "kind", "type", "according",
+];
+
+/// A tokenizer + stemmer shared by the answer code.
+pub struct Lexicon {
+    stemmer: Stemmer,
+    stop: HashSet<&'static str>,
+}
+
+impl Default for Lexicon {
+    fn default() -> Self {
+        Lexicon {
+            stemmer: Stemmer::create(Algorithm::English),
+            stop: STOPWORDS.iter().copied().collect(),
+        }
+    }
+}
+
+/// One word of text with its surface form.
+#[derive(Debug, Clone)]
+pub struct Token<'a> {
+    /// As written.
+    pub surface: &'a str,
+    /// Lower-cased and stemmed.
+    pub stem: String,
+}
+
+impl Lexicon {
+    /// Splits text into word tokens: runs of letters/digits, keeping inner `-`, `.`, `,` and `'`
+    /// between alphanumerics (FY2026-27, 1.5, U.S, 44,000).
+    pub fn words<'a>(&self, text: &'a str) -> Vec<Token<'a>> {
+        let mut out = Vec::new();
+        let bytes: Vec<(usize, char)> = text.char_indices().collect();
+        let mut i = 0;
+        while i < bytes.len() {
+            let (start, c) = bytes[i];
+            if !c.is_alphanumeric() && c != '₹' && c != '$' {
+                i += 1;
+                continue;
+            }
+            let mut j = i + 1;
+            while j < bytes.len() {
+                let c = bytes[j].1;
+                if c.is_alphanumeric() {
+                    j += 1;
+                } else if matches!(c, '-' | '.' | ',' | '\'' | '’')
+                    && j + 1 < bytes.len()
+                    && bytes[j + 1].1.is_alphanumeric()
+                    && (c != ',' || (bytes[j - 1].1.is_ascii_digit() && bytes[j + 1].1.is_ascii_digit()))
+                {
+                    j += 2;
+                } else {
+                    break;
+                }
+            }
+            let end = if j < bytes.len() { bytes[j].0 } else { text.len() };
+            let surface = &text[start..end];
+            let lower = surface.to_lowercase().replace('’', "'");
+            let lower = lower.strip_suffix("'s").unwrap_or(&lower).to_string();
+            let stem = if lower.chars().any(|c| c.is_ascii_digit()) {
+                lower
+            } else {
+                self.stemmer.stem(&lower).into_owned()
+            };
+            out.push(Token { surface, stem });
+            i = j;
+        }
+        out
+    }
+
+    /// True for function words.
+    pub fn is_stop(&self, token: &Token) -> bool {
+        let lower = token.surface.to_lowercase();
+        self.stop.contains(lower.as_str()) || self.stop.contains(token.stem.as_str())
+    }
+
+    /// The content terms of a text (stems, stopwords dropped, de-duplicated, in order).
+    pub fn terms(&self, text: &str) -> Vec<String> {
+        let mut seen = HashSet::new();
+        self.words(text)
+            .into_iter()
+            .filter(|t| !self.is_stop(t))
+            .filter(|t| seen.insert(t.stem.clone()))
+            .map(|t| t.stem)
+            .collect()
+    }
+
+    /// The stem set of a text, stopwords dropped.
+    pub fn term_set(&self, text: &str) -> HashSet<String> {
+        self.words(text)
+            .into_iter()
+            .filter(|t| !self.is_stop(t))
+            .map(|t| t.stem)
+            .collect()
+    }
+
+    /// Named things in a question: acronyms (SIDBI), capitalised words not at the start,
+    /// numbers. A question naming SIDBI wants sentences about SIDBI.
+    pub fn entities(&self, text: &str) -> Vec<String> {
+        let words = self.words(text);
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for (i, t) in words.iter().enumerate() {
+            if self.is_stop(t) {
+                continue;
+            }
+            let first = t.surface.chars().next().unwrap_or(' ');
+            let upper = t.surface.chars().filter(|c| c.is_uppercase()).count();
+            let is_acronym = upper >= 2;
+            let is_number = t.surface.chars().any(|c| c.is_ascii_digit());
+            let is_name = i > 0 && first.is_uppercase();
+            if (is_acronym || is_number || is_name) && seen.insert(t.stem.clone()) {
+                out.push(t.stem.clone());
+            }
+        }
+        out
+    }
+}
+
+/// Inverse document frequencies over a pool of texts (the candidate sentences of one request):
+/// a term every candidate shares tells nothing about which one answers.
+pub struct PoolIdf {
+    df: HashMap<String, usize>,
+    n: usize,
+}
+
+impl PoolIdf {
+    /// Counts document frequencies over the pool's term sets.
+    pub fn new<'a>(pool: impl IntoIterator<Item = &'a HashSet<String>>) -> Self {
+        let mut df = HashMap::new();
+        let mut n = 0;
+        for set in pool {
+            n += 1;
+            for t in set {
+                *df.entry(t.clone()).or_insert(0) += 1;
+            }
+        }
+        PoolIdf { df, n }
+    }
+
+    /// Smoothed idf, ≥ a floor so that a term in every candidate still counts a little.
+    pub fn idf(&self, term: &str) -> f32 {
+        let df = *self.df.get(term).unwrap_or(&0) as f32;
+        let n = self.n.max(1) as f32;
+        ((n + 1.0) / (df + 0.5)).ln().max(0.2)
+    }
+
+    /// Share of the query's idf mass that the sentence covers, in [0, 1].
+    pub fn coverage(&self, query_terms: &[String], sentence: &HashSet<String>) -> f32 {
+        let total: f32 = query_terms.iter().map(|t| self.idf(t)).sum();
+        if total <= 0.0 {
+            return 0.0;
+        }
+        let hit: f32 = query_terms
+            .iter()
+            .filter(|t| sentence.contains(*t))
+            .map(|t| self.idf(t))
+            .sum();
+        hit / total
+    }
+}
+
+/// Share of `wanted` present in `set` (1.0 when nothing is wanted).
+pub fn share_present(wanted: &[String], set: &HashSet<String>) -> f32 {
+    if wanted.is_empty() {
+        return 0.0;
+    }
+    wanted.iter().filter(|w| set.contains(*w)).count() as f32 / wanted.len() as f32
+}
+
+/// Jaccard similarity of two term sets.
+pub fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let inter = a.intersection(b).count() as f32;
+    inter / a.union(b).count() as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_acronyms_numbers_and_codes_whole() {
+        let lex = Lexicon::default();
+        let words: Vec<_> = lex
+            .words("SIDBI's FY2026-27 plan: ₹1.5 crore for 44,000 U.S. MSMEs.")
+            .into_iter()
+            .map(|t| t.stem)
+            .collect();
+        assert!(words.contains(&"sidbi".to_string()), "{words:?}");
+        assert!(words.contains(&"fy2026-27".to_string()), "{words:?}");
+        assert!(words.contains(&"1.5".to_string()), "{words:?}");
+        assert!(words.contains(&"44,000".to_string()), "{words:?}");
+    }
+
+    #[test]
+    fn question_terms_drop_question_words() {
+        let lex = Lexicon::default();
+        assert_eq!(lex.terms("What did SIDBI announce?"), vec!["sidbi", "announc"]);
+        assert_eq!(lex.entities("What did SIDBI announce?"), vec!["sidbi"]);
+    }
+
+    #[test]
+    fn coverage_weights_rare_terms() {
+        let lex = Lexicon::default();
+        let a = lex.term_set("SIDBI launched a scheme for clusters");
+        let b = lex.term_set("The clusters met in Delhi");
+        let c = lex.term_set("Clusters grow");
+        let idf = PoolIdf::new([&a, &b, &c]);
+        let q = lex.terms("What scheme did SIDBI launch for clusters?");
+        assert!(idf.coverage(&q, &a) > idf.coverage(&q, &b));
+        assert!(idf.coverage(&q, &a) > 0.9);
+    }
+
+    #[test]
+    fn jaccard_of_identical_sets_is_one() {
+        let lex = Lexicon::default();
+        let a = lex.term_set("SIDBI launched a scheme");
+        assert!((jaccard(&a, &a) - 1.0).abs() < 1e-6);
+        let b = lex.term_set("Apple released a phone");
+        assert!(jaccard(&a, &b) < 0.2);
+    }
+}

@@ -1,0 +1,33 @@
+//! The OpenAPI document, generated from the handlers' and types' annotations (utoipa).
+
+use axum::Json;
+use utoipa::OpenApi;
+
+use super::routes;
+
+/// The API description served at `/openapi.json`.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "newsdesk",
+        description = "News articles in, cited answers out: ask, brief, search, summarize, documents."
+    ),
+    paths(
+        routes::ask,
+        routes::brief,
+        routes::search,
+        routes::summarize,
+        routes::post_documents,
+        routes::get_document,
+        routes::delete_document,
+        routes::health,
+        routes::ready,
+        routes::metrics
+    )
+)]
+pub struct ApiDoc;
+
+/// `GET /openapi.json`.
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,366 @@
+//! Handlers: extract → call the engine → map to a response type.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::error::{ingest_error, ApiError, ErrorBody};
+use super::{ApiJson, AppState};
+use crate::answer::{
+    self, AskRequest, AskResponse, BriefRequest, BriefResponse, SearchRequest, SearchResponse,
+    SummarizeRequest, SummarizeResponse,
+};
+use crate::engine::IngestReport;
+use crate::error::Error;
+use crate::ingest::{self, Article, Format, IngestOptions};
+
+/// Answers a question with cited sentences.
+#[utoipa::path(post, path = "/v1/ask", request_body = AskRequest,
+    responses((status = 200, body = AskResponse), (status = 400, body = ErrorBody),
+              (status = 503, body = ErrorBody)))]
+pub async fn ask(
+    State(st): State<AppState>,
+    ApiJson(req): ApiJson<AskRequest>,
+) -> Result<Json<AskResponse>, ApiError> {
+    let engine = st.engine()?;
+    answer::check_query(&req.question, "question")?;
+    let qv = engine.embed_query(&req.question).await?;
+    Ok(Json(st.blocking(move || answer::ask(&engine, &req, &qv)).await?))
+}
+
+/// Writes a briefing note on a topic.
+#[utoipa::path(post, path = "/v1/brief", request_body = BriefRequest,
+    responses((status = 200, body = BriefResponse), (status = 400, body = ErrorBody),
+              (status = 503, body = ErrorBody)))]
+pub async fn brief(
+    State(st): State<AppState>,
+    ApiJson(req): ApiJson<BriefRequest>,
+) -> Result<Json<BriefResponse>, ApiError> {
+    let engine = st.engine()?;
+    answer::check_query(&req.topic, "topic")?;
+    let qv = engine.embed_query(&req.topic).await?;
+    Ok(Json(st.blocking(move || answer::brief(&engine, &req, &qv)).await?))
+}
+
+/// Semantic (hybrid) search over passages.
+#[utoipa::path(post, path = "/v1/search", request_body = SearchRequest,
+    responses((status = 200, body = SearchResponse), (status = 400, body = ErrorBody),
+              (status = 503, body = ErrorBody)))]
+pub async fn search(
+    State(st): State<AppState>,
+    ApiJson(req): ApiJson<SearchRequest>,
+) -> Result<Json<SearchResponse>, ApiError> {
+    let engine = st.engine()?;
+    answer::check_query(&req.query, "query")?;
+    let qv = engine.embed_query(&req.query).await?;
+    Ok(Json(st.blocking(move || answer::search(&engine, &req, &qv)).await?))
+}
+
+/// Extractive summary of a stored article or a raw text.
+#[utoipa::path(post, path = "/v1/summarize", request_body = SummarizeRequest,
+    responses((status = 200, body = SummarizeResponse), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn summarize(
+    State(st): State<AppState>,
+    ApiJson(req): ApiJson<SummarizeRequest>,
+) -> Result<Json<SummarizeResponse>, ApiError> {
+    let engine = st.engine()?;
+    Ok(Json(st.blocking(move || answer::summarize(&engine, &req)).await?))
+}
+
+/// One item of a batch that could not be ingested.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FailedItem {
+    /// Position in the batch (array element or JSONL line, from 0).
+    pub index: usize,
+    /// Why it was refused.
+    pub error: String,
+}
+
+/// `POST /v1/documents` response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IngestResponse {
+    /// New articles.
+    pub added: usize,
+    /// Changed articles replaced.
+    pub updated: usize,
+    /// Articles already stored as they are.
+    pub unchanged: usize,
+    /// Items refused (nothing of them was stored).
+    pub failed: Vec<FailedItem>,
+    /// Ids of the articles stored or confirmed, in input order.
+    pub ids: Vec<String>,
+}
+
+/// Adds or updates documents: JSON object or array, JSONL, news-record XML, RSS/Atom, or
+/// plain wire text, by Content-Type or by sniffing the bytes.
+#[utoipa::path(post, path = "/v1/documents", request_body(content = String,
+    description = "JSON, JSON array, JSONL, news-record XML, RSS/Atom or plain text"),
+    responses((status = 200, body = IngestResponse), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn post_documents(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<IngestResponse>, ApiError> {
+    let engine = st.engine()?;
+    let format = format_of(&headers)?;
+    let (articles, failed) = split_documents(&body, format)?;
+    if articles.is_empty() {
+        let first = failed
+            .first()
+            .map(|f| format!(" (item {}: {})", f.index, f.error))
+            .unwrap_or_default();
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_document",
+            format!("no article could be read from the body{first}"),
+        ));
+    }
+    let ids = articles.iter().map(|a| a.id.clone()).collect();
+    let report: IngestReport = st
+        .blocking(move || engine.ingest(articles, &mut |_| {}))
+        .await?;
+    Ok(Json(IngestResponse {
+        added: report.added,
+        updated: report.updated,
+        unchanged: report.unchanged,
+        failed,
+        ids,
+    }))
+}
+
+/// The declared format, `None` to sniff; 415 for a type newsdesk does not read.
+fn format_of(headers: &HeaderMap) -> Result<Option<Format>, ApiError> {
+    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(None);
+    };
+    let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    Ok(match mime {
+        "application/json" => Some(Format::Json),
+        "application/x-ndjson" | "application/jsonl" | "application/x-jsonlines"
+        | "application/jsonlines" => Some(Format::Jsonl),
+        "application/rss+xml" | "application/atom+xml" | "application/rdf+xml" => {
+            Some(Format::Feed)
+        }
+        // Generic XML could be a feed or a news record: let the sniffer decide.
+        "application/xml" | "text/xml" => None,
+        "text/plain" => Some(Format::Wire),
+        "" | "application/octet-stream" => None,
+        other => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                format!(
+                    "cannot ingest {other:?}: send application/json, application/x-ndjson, \
+                     application/xml, application/rss+xml, application/atom+xml or text/plain"
+                ),
+            ))
+        }
+    })
+}
+
+/// Parses a body into articles; JSON arrays and JSONL are read item by item so that one bad
+/// item is reported without losing the others. A body that is not even the declared container
+/// (malformed JSON, broken XML) is a 400 and nothing is stored.
+fn split_documents(
+    body: &[u8],
+    format: Option<Format>,
+) -> Result<(Vec<Article>, Vec<FailedItem>), ApiError> {
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "empty_body",
+            "the request body is empty",
+        ));
+    }
+    let opts = IngestOptions::default();
+    let format = format.or_else(|| ingest::detect_format(body));
+    let mut articles = Vec::new();
+    let mut failed = Vec::new();
+    let mut one = |index: usize, bytes: &[u8], failed: &mut Vec<FailedItem>| {
+        match ingest::parse_bytes(bytes, Some(Format::Json), &opts) {
+            Ok(a) => articles.extend(a),
+            Err(e) => failed.push(FailedItem {
+                index,
+                error: e.to_string(),
+            }),
+        }
+    };
+    match format {
+        Some(Format::Json) => {
+            let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.to_string())
+            })?;
+            match value {
+                serde_json::Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let bytes = serde_json::to_vec(item).expect("a Value serialises");
+                        one(i, &bytes, &mut failed);
+                    }
+                }
+                _ => one(0, body, &mut failed),
+            }
+        }
+        Some(Format::Jsonl) => {
+            for (i, line) in body.split(|&b| b == b'\n').enumerate() {
+                if line.iter().all(|b| b.is_ascii_whitespace()) {
+                    continue;
+                }
+                if let Err(e) = serde_json::from_slice::<serde_json::Value>(line) {
+                    failed.push(FailedItem {
+                        index: i,
+                        error: format!("malformed JSON: {e}"),
+                    });
+                    continue;
+                }
+                one(i, line, &mut failed);
+            }
+        }
+        other => {
+            let parsed = ingest::parse_bytes(body, other, &opts).map_err(ingest_error)?;
+            articles.extend(parsed);
+        }
+    }
+    Ok((articles, failed))
+}
+
+/// A stored document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentView {
+    /// Stable id.
+    pub id: String,
+    /// Headline.
+    pub title: String,
+    /// Clean body text; every offset in the API is a byte offset into it.
+    pub body: String,
+    /// Publisher.
+    pub source: Option<String>,
+    /// Link.
+    pub url: Option<String>,
+    /// Author.
+    pub author: Option<String>,
+    /// Category.
+    pub category: Option<String>,
+    /// RFC 3339 publication time.
+    pub published: Option<String>,
+    /// True when the date (or its year) was inferred.
+    pub date_inferred: bool,
+    /// Sentence spans `[start, end)` in the body.
+    pub sentences: Vec<[usize; 2]>,
+}
+
+/// Reads a stored document.
+#[utoipa::path(get, path = "/v1/documents/{id}", params(("id" = String, Path)),
+    responses((status = 200, body = DocumentView), (status = 404, body = ErrorBody)))]
+pub async fn get_document(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<DocumentView>, ApiError> {
+    let engine = st.engine()?;
+    let view = st
+        .blocking(move || {
+            let a = engine.article(&id)?.ok_or_else(|| Error::NotFound(id.clone()))?;
+            let sentences = engine
+                .sentences(&id)?
+                .into_iter()
+                .map(|s| [s.span.start, s.span.end])
+                .collect();
+            Ok(DocumentView {
+                id: a.id,
+                title: a.title,
+                body: a.body,
+                source: a.source,
+                url: a.url,
+                author: a.author,
+                category: a.category,
+                published: a.published.map(|d| d.to_rfc3339()),
+                date_inferred: a.date_inferred,
+                sentences,
+            })
+        })
+        .await?;
+    Ok(Json(view))
+}
+
+/// Deletion receipt.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Deleted {
+    /// The id removed.
+    pub id: String,
+    /// Always true (an unknown id is a 404).
+    pub deleted: bool,
+}
+
+/// Deletes a document; it is gone from every answer at once.
+#[utoipa::path(delete, path = "/v1/documents/{id}", params(("id" = String, Path)),
+    responses((status = 200, body = Deleted), (status = 401, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn delete_document(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Deleted>, ApiError> {
+    let engine = st.engine()?;
+    let id2 = id.clone();
+    let found = st.blocking(move || engine.delete(&id2)).await?;
+    if !found {
+        return Err(Error::NotFound(id).into());
+    }
+    Ok(Json(Deleted { id, deleted: true }))
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/health", responses((status = 200, description = "alive")))]
+pub async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+/// Readiness: 200 once the model and the index are loaded.
+#[utoipa::path(get, path = "/ready", responses((status = 200, description = "ready"),
+    (status = 503, body = ErrorBody)))]
+pub async fn ready(State(st): State<AppState>) -> Response {
+    match st.engine() {
+        Ok(engine) => {
+            let stats = engine.stats();
+            Json(serde_json::json!({"status": "ready", "articles": stats.articles,
+                "passages": stats.passages, "model": engine.model().name}))
+            .into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format")))]
+pub async fn metrics(State(st): State<AppState>) -> Response {
+    let engine = st.engine().ok();
+    let text = st.metrics().render(engine.as_deref());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// Unknown route.
+pub async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such endpoint; see /openapi.json",
+    )
+}
+
+/// A small page to ask, search and brief from a browser.
+pub async fn index_page() -> Html<&'static str> {
+    Html(include_str!("index.html"))
+}
