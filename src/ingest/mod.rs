@@ -1,7 +1,25 @@
 //! Ingest: bytes in any supported format → clean [`Article`]s.
+//!
+//! The path is: [`decode`] the bytes to UTF-8 (BOMs, UTF-16/32, declared or guessed legacy
+//! encodings) → detect the format by content ([`detect_format`]) → parse (quick-xml streaming for
+//! news records and RSS/RDF/Atom, a dateline reader for wire copy, serde_json for JSON/JSONL) →
+//! map source fields through one synonym table → clean HTML to text → find the dateline and the
+//! closing agency credit → give every article a stable id.
 
-use chrono::{DateTime, FixedOffset};
+mod date;
+pub mod dateline;
+mod decode;
+mod fields;
+mod json;
+mod wire;
+mod xml;
+
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
+
+pub use date::parse_date;
+pub use fields::{canonical_url, hash_id};
 
 /// A dateline such as `New Delhi [India], September 25 (ANI):`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,4 +58,389 @@ pub struct Article {
     pub date_inferred: bool,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub dateline: Option<Dateline>,
+    /// Byte ranges of `body` that are boilerplate rather than prose: the dateline at the start
+    /// (`New Delhi, Mar 18 (KNN)`) and a closing credit (`(ANI)`, `(KNN Bureau)`). They stay in
+    /// the body; [`crate::text::sentences`] keeps them out of sentences. Serialised as
+    /// `[{"start", "end"}]`.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub boilerplate: Vec<Range<usize>>,
+}
+
+/// The input formats newsdesk reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// News-record XML (one or many `<root>`-style records per file, CMS exports).
+    NewsXml,
+    /// RSS 0.9x/2.0, RSS 1.0/RDF, Atom.
+    Feed,
+    /// Plain-text wire copy with a dateline.
+    Wire,
+    /// One JSON object, an array of them, or an object wrapping an array.
+    Json,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+impl Format {
+    /// Name as used on the command line and in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::NewsXml => "newsxml",
+            Format::Feed => "feed",
+            Format::Wire => "wire",
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+        }
+    }
+
+    /// Format named by an HTTP `Content-Type` (parameters ignored); `None` means "sniff".
+    pub fn from_content_type(ct: &str) -> Option<Format> {
+        let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        match ct.as_str() {
+            "application/rss+xml" | "application/atom+xml" | "application/rdf+xml" => Some(Format::Feed),
+            "application/json" => Some(Format::Json),
+            "application/x-ndjson" | "application/jsonl" | "application/x-jsonlines" | "application/jsonlines" => Some(Format::Jsonl),
+            "text/plain" => Some(Format::Wire),
+            _ => None,
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = IngestError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "newsxml" | "news-xml" | "xml" | "record" | "records" => Ok(Format::NewsXml),
+            "feed" | "rss" | "atom" | "rdf" => Ok(Format::Feed),
+            "wire" | "text" | "txt" => Ok(Format::Wire),
+            "json" => Ok(Format::Json),
+            "jsonl" | "ndjson" => Ok(Format::Jsonl),
+            other => Err(IngestError::Unsupported(format!("unknown format name {other:?}"))),
+        }
+    }
+}
+
+/// How to read dates and fill gaps.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Zone for dates written without one (IST, +05:30, by default).
+    pub default_tz: FixedOffset,
+    /// Ingest time: a dateline date without a year resolves to the latest such date not after it.
+    pub now: DateTime<FixedOffset>,
+    /// Source name to use when the document names none (e.g. from the file name or the caller).
+    pub source_hint: Option<String>,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            default_tz: FixedOffset::east_opt(5 * 3600 + 1800).expect("valid offset"),
+            now: Utc::now().fixed_offset(),
+            source_hint: None,
+        }
+    }
+}
+
+/// Why a document could not be ingested.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// Nothing but whitespace (or comments).
+    #[error("empty document")]
+    Empty,
+    /// Not a format newsdesk reads (binary data, an HTML page, a JSON scalar …).
+    #[error("unsupported format: {0}")]
+    Unsupported(String),
+    /// XML that is not well-formed; the position is in the decoded UTF-8 text.
+    #[error("malformed XML at line {line}, column {column} (byte {byte}): {message}")]
+    Xml { line: usize, column: usize, byte: usize, message: String },
+    /// JSON that does not parse.
+    #[error("malformed JSON at line {line}: {message}")]
+    Json { line: usize, message: String },
+    /// The document parsed but held no usable article.
+    #[error("no articles found: {0}")]
+    NoArticles(String),
+}
+
+/// Everything one document produced: articles plus the problems that did not stop it.
+#[derive(Debug)]
+pub struct Parsed {
+    pub format: Format,
+    /// Encoding the bytes were decoded from, e.g. "UTF-8", "windows-1252", "UTF-16LE".
+    pub encoding: &'static str,
+    pub articles: Vec<Article>,
+    /// Skipped items, unreadable dates, guessed encodings, duplicate ids.
+    pub warnings: Vec<String>,
+}
+
+/// Local name of the first element, skipping the XML declaration, comments, PIs and DOCTYPE.
+fn root_element(text: &str) -> Option<String> {
+    let mut rest = text.trim_start();
+    loop {
+        if let Some(r) = rest.strip_prefix("<?") {
+            rest = r.split_once("?>")?.1.trim_start();
+        } else if let Some(r) = rest.strip_prefix("<!--") {
+            rest = r.split_once("-->")?.1.trim_start();
+        } else if rest.starts_with("<!") {
+            // DOCTYPE, possibly with an internal subset in brackets
+            let bytes = rest.as_bytes();
+            let mut depth = 0i32;
+            let mut end = None;
+            for (i, &b) in bytes.iter().enumerate() {
+                match b {
+                    b'[' => depth += 1,
+                    b']' => depth -= 1,
+                    b'>' if depth <= 0 => {
+                        end = Some(i);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            rest = rest[end? + 1..].trim_start();
+        } else if let Some(r) = rest.strip_prefix('<') {
+            let name: String = r.chars().take_while(|c| !c.is_whitespace() && *c != '>' && *c != '/').collect();
+            return (!name.is_empty()).then_some(name);
+        } else {
+            return None;
+        }
+    }
+}
+
+fn detect_text(text: &str) -> Option<Format> {
+    let t = text.trim_start();
+    if t.is_empty() {
+        return None;
+    }
+    if t.starts_with('<') {
+        let root = root_element(t)?;
+        let local = root.rsplit(':').next().unwrap_or(&root).to_ascii_lowercase();
+        return match local.as_str() {
+            "rss" | "rdf" | "feed" | "channel" => Some(Format::Feed),
+            "html" => None,
+            _ => Some(Format::NewsXml),
+        };
+    }
+    if t.starts_with('[') {
+        return Some(Format::Json);
+    }
+    if t.starts_with('{') {
+        let mut it = serde_json::Deserializer::from_str(t).into_iter::<serde_json::Value>();
+        return match (it.next(), it.next()) {
+            (Some(Ok(_)), None) => Some(Format::Json),
+            (Some(Ok(_)), Some(_)) => Some(Format::Jsonl),
+            // a broken first object: JSONL if there are several lines that each open an object
+            _ => {
+                let lines: Vec<&str> = t.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+                if lines.len() > 1 && lines.iter().all(|l| l.starts_with('{')) {
+                    Some(Format::Jsonl)
+                } else {
+                    Some(Format::Json)
+                }
+            }
+        };
+    }
+    // Binary data is not wire copy.
+    let sample: Vec<char> = t.chars().take(4096).collect();
+    let bad = sample.iter().filter(|c| (c.is_control() && !c.is_whitespace()) || **c == '\u{FFFD}').count();
+    if bad * 20 > sample.len() {
+        return None;
+    }
+    Some(Format::Wire)
+}
+
+/// Detects the format from the content alone; `None` for empty input, binary data or HTML pages.
+pub fn detect_format(bytes: &[u8]) -> Option<Format> {
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    let d = decode::decode(head);
+    // A JSON document cut at 64 KiB would not parse; judge JSON on the whole input.
+    let t = d.text.trim_start();
+    if t.starts_with('{') && bytes.len() > head.len() {
+        return detect_text(&decode::decode(bytes).text);
+    }
+    detect_text(&d.text)
+}
+
+/// Parses one file/body into articles. Per-item problems inside a feed that still has good items
+/// are skipped (see [`parse_document`] for the warnings); a wholly unparseable input is an `Err`.
+pub fn parse_bytes(bytes: &[u8], format: Option<Format>, opts: &IngestOptions) -> Result<Vec<Article>, IngestError> {
+    parse_document(bytes, format, opts).map(|p| p.articles)
+}
+
+/// Like [`parse_bytes`], also returning the detected format, the encoding and the warnings.
+pub fn parse_document(bytes: &[u8], format: Option<Format>, opts: &IngestOptions) -> Result<Parsed, IngestError> {
+    let d = decode::decode(bytes);
+    let mut warnings = d.warnings;
+    let text = d.text;
+    if text.trim().is_empty() {
+        return Err(IngestError::Empty);
+    }
+    let format = match format {
+        Some(f) => f,
+        None => match detect_text(&text) {
+            Some(f) => f,
+            None => {
+                let t = text.trim_start();
+                return Err(if t.starts_with('<') && root_element(t).is_none() {
+                    IngestError::Empty
+                } else if t.starts_with('<') {
+                    IngestError::Unsupported("an HTML page, not a feed or news record".into())
+                } else {
+                    IngestError::Unsupported("binary data".into())
+                });
+            }
+        },
+    };
+    let articles = match format {
+        Format::Feed | Format::NewsXml => parse_xml(&text, format, opts, &mut warnings)?,
+        Format::Wire => vec![wire::parse_wire(&text, opts)?],
+        Format::Json => json::parse_json(&text, opts, &mut warnings)?,
+        Format::Jsonl => json::parse_jsonl(&text, opts, &mut warnings)?,
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(articles.len());
+    for a in articles {
+        if seen.insert(a.id.clone()) {
+            out.push(a);
+        } else {
+            warnings.push(format!("duplicate id {:?} ({}); kept the first", a.id, fields::short(&a.title)));
+        }
+    }
+    Ok(Parsed { format, encoding: d.encoding, articles: out, warnings })
+}
+
+fn parse_xml(text: &str, format: Format, opts: &IngestOptions, warnings: &mut Vec<String>) -> Result<Vec<Article>, IngestError> {
+    let mode = if format == Format::Feed { xml::Mode::Feed } else { xml::Mode::Records };
+    let mut records = Vec::new();
+    let root = xml::walk(text, mode, |n| records.push(n))?;
+    let meta = fields::FeedMeta::from_root(&root);
+    let mut out = Vec::new();
+    let mut first_reason = None;
+    for (i, rec) in records.iter().enumerate() {
+        match fields::record_to_article(rec, &meta, opts, warnings) {
+            Ok(a) => out.push(a),
+            Err(reason) => {
+                let what = if mode == xml::Mode::Feed { "item" } else { "record" };
+                let msg = format!("{what} {} {reason}; skipped", i + 1);
+                first_reason.get_or_insert_with(|| msg.clone());
+                warnings.push(msg);
+            }
+        }
+    }
+    if out.is_empty() {
+        if let Some(r) = first_reason {
+            return Err(IngestError::NoArticles(r));
+        }
+        if format == Format::NewsXml {
+            return Err(IngestError::NoArticles(format!(
+                "<{}> holds no element with article fields (title, body/fulldesc/description, date, …)",
+                root.name
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// Title for text that has none: the first sentence after any dateline, cut at a word boundary
+/// to at most 120 characters (with "…").
+pub(crate) fn title_from_body(body: &str) -> String {
+    let start = dateline::parse_dateline(body).map(|d| d.end).unwrap_or(0);
+    let rest = &body[start..];
+    let first = crate::text::segment(rest).into_iter().next().map(|s| &rest[s.start..s.end]).unwrap_or("");
+    let first = first.split_whitespace().collect::<Vec<_>>().join(" ");
+    const MAX: usize = 120;
+    if first.chars().count() <= MAX {
+        return first;
+    }
+    let mut cut = String::new();
+    for w in first.split(' ') {
+        if cut.chars().count() + w.chars().count() + 1 > MAX - 1 {
+            break;
+        }
+        if !cut.is_empty() {
+            cut.push(' ');
+        }
+        cut.push_str(w);
+    }
+    if cut.is_empty() {
+        cut = first.chars().take(MAX - 1).collect();
+    }
+    let cut = cut.trim_end_matches([',', ';', ':', '-', '—', '–', ' ']).to_string();
+    format!("{cut}…")
+}
+
+/// Finds the dateline and closing credit of a finished article and records them.
+pub(crate) fn finish_article(a: &mut Article, _opts: &IngestOptions) {
+    a.boilerplate.clear();
+    if let Some(d) = dateline::parse_dateline(&a.body) {
+        a.boilerplate.push(d.start..d.end);
+        if a.dateline.is_none() {
+            if let Some(place) = d.place {
+                a.dateline = Some(Dateline { place, country: d.country, agency: d.agency });
+            }
+        }
+    }
+    if let Some(r) = dateline::trailing_credit(&a.body) {
+        if a.boilerplate.iter().all(|b| b.end <= r.start) {
+            a.boilerplate.push(r);
+        }
+    }
+    a.title = a.title.trim().to_string();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_formats() {
+        assert_eq!(detect_format(b"<?xml version=\"1.0\"?>\n<rss version=\"2.0\"></rss>"), Some(Format::Feed));
+        assert_eq!(detect_format(b"<!-- c --><rdf:RDF></rdf:RDF>"), Some(Format::Feed));
+        assert_eq!(detect_format(b"\xEF\xBB\xBF<feed xmlns=\"http://www.w3.org/2005/Atom\"/>"), Some(Format::Feed));
+        assert_eq!(detect_format(b"<root><title>x</title></root>"), Some(Format::NewsXml));
+        assert_eq!(detect_format(b"{\"title\": \"a\"}"), Some(Format::Json));
+        assert_eq!(detect_format(b"{\"title\": \"a\"}\n{\"title\": \"b\"}\n"), Some(Format::Jsonl));
+        assert_eq!(detect_format(b"[{\"title\": \"a\"}]"), Some(Format::Json));
+        assert_eq!(detect_format(b"New Delhi, Mar 18 (KNN) Text."), Some(Format::Wire));
+        assert_eq!(detect_format(b"   \n"), None);
+        assert_eq!(detect_format(&[0u8, 1, 2, 3, 4, 5, 6, 7, 8, 200, 201, 17, 18, 19]), None);
+        assert_eq!(detect_format(b"<!DOCTYPE html><html><body>x</body></html>"), None);
+    }
+
+    #[test]
+    fn clear_errors() {
+        let o = IngestOptions::default();
+        assert_eq!(parse_bytes(b"", None, &o).unwrap_err().to_string(), "empty document");
+        assert_eq!(parse_bytes(b"<!-- nothing -->", None, &o).unwrap_err().to_string(), "empty document");
+        let e = parse_bytes(b"<rss><channel><item><title>a</title></channel></rss>", None, &o).unwrap_err().to_string();
+        assert!(e.starts_with("malformed XML at line 1"), "{e}");
+        let e = parse_bytes(b"{\"title\": ", Some(Format::Json), &o).unwrap_err().to_string();
+        assert!(e.starts_with("malformed JSON at line 1"), "{e}");
+        let e = parse_bytes(b"<export><meta>x</meta></export>", None, &o).unwrap_err().to_string();
+        assert!(e.starts_with("no articles found"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_ids_are_dropped_with_a_warning() {
+        let xml = b"<rss><channel><item><guid>1</guid><title>a</title></item><item><guid>1</guid><title>a</title></item></channel></rss>";
+        let p = parse_document(xml, None, &IngestOptions::default()).unwrap();
+        assert_eq!(p.articles.len(), 1);
+        assert!(p.warnings[0].contains("duplicate id"));
+    }
+
+    #[test]
+    fn json_round_trip_of_own_output() {
+        let o = IngestOptions::default();
+        let src = b"[{\"headline\": \"SIDBI scheme\", \"content\": \"<p>New Delhi, Mar 18 (KNN) SIDBI launched it.</p><p>(KNN Bureau)</p>\", \"date\": \"2026-03-18 16:42:48\", \"link\": \"https://x.in/a?utm_source=t\", \"authors\": [{\"name\": \"ENA\"}]}]";
+        let a = parse_bytes(src, None, &o).unwrap().remove(0);
+        assert_eq!(a.title, "SIDBI scheme");
+        assert_eq!(a.body, "New Delhi, Mar 18 (KNN) SIDBI launched it.\n\n(KNN Bureau)");
+        assert_eq!(a.author.as_deref(), Some("ENA"));
+        assert_eq!(a.source.as_deref(), Some("x.in"));
+        assert_eq!(a.id, hash_id(&["url", "https://x.in/a"]));
+        assert_eq!(a.boilerplate.len(), 2);
+        let line = serde_json::to_string(&a).unwrap();
+        let b = parse_bytes(line.as_bytes(), None, &o).unwrap().remove(0);
+        assert_eq!(a, b);
+    }
 }
