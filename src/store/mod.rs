@@ -994,6 +994,7 @@ mod tests {
             published: None,
             date_inferred: false,
             dateline: None,
+            boilerplate: Vec::new(),
         };
         let h = article_content_hash(&a);
         let n = body.len();

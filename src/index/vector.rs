@@ -1,0 +1,752 @@
+//! The vector index: HNSW (hnsw_rs) over L2-normalised passage vectors, with tombstones,
+//! filters inside the search, persistence with an atomic manifest, and reconciliation with the
+//! store at open.
+//!
+//! Files in `<data>/hnsw/`:
+//! * `MANIFEST.json`: what the graph was built from (store id, model, dim, distance, HNSW
+//!   parameters), how many points, the store's high-water mark when saved, and the size and
+//!   sha256 of the two graph files. Replaced atomically (write, fsync, rename, fsync dir): it is
+//!   the commit point of a save.
+//! * `gen-<n>/graph.hnsw.graph`, `gen-<n>/graph.hnsw.data`: hnsw_rs's own dump, in a fresh
+//!   directory per save; older generations are removed after the manifest points at the new one.
+//!
+//! On open the graph is loaded only if the manifest matches the store and both files have the
+//! recorded size and sha256 (hnsw_rs's loader panics or exits on malformed input, so it never
+//! sees a file we have not verified). Otherwise the graph is rebuilt from the store's vectors.
+//! Then passages in the store but not in the graph are inserted (catch-up after a crash between
+//! a store commit and an index save), and graph points no longer in the store are tombstones.
+//!
+//! hnsw_rs cannot delete: a deleted or replaced passage stays in the graph as a tombstone, is
+//! filtered inside every search, and the graph is rebuilt from its live points (compaction) when
+//! tombstones pass `compact_ratio` of the graph at save or open.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use hnsw_rs::hnsw::{Hnsw, Point};
+use hnsw_rs::hnswio::HnswIo;
+use hnsw_rs::prelude::{AnnT, Distance};
+use parking_lot::{Mutex, RwLock};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::store::{HighWater, Store, UpsertOutcome};
+
+use super::meta::{Compiled, MetaTable};
+use super::{dot, exact_search, io_err, Filters, IndexError, IndexSource};
+
+/// Layout version of `<data>/hnsw/`.
+pub const VECTOR_FORMAT_VERSION: u32 = 1;
+/// hnsw_rs requires the full layer count for dumps.
+const NB_LAYER_MAX: usize = 16;
+const BASENAME: &str = "graph";
+const MANIFEST: &str = "MANIFEST.json";
+const DISTANCE: &str = "DotDist/v1 (1 - dot, clamped at 0)";
+
+/// `1 - a·b` for L2-normalised vectors (cosine distance), clamped at 0: identical vectors can
+/// give a dot of 1 + ε, and hnsw_rs asserts distances are non-negative (its own `DistDot` panics
+/// on exact duplicates, which wire copies reprinted by several outlets produce).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DotDist;
+
+impl Distance<f32> for DotDist {
+    #[inline]
+    fn eval(&self, va: &[f32], vb: &[f32]) -> f32 {
+        (1.0 - dot(va, vb)).max(0.0)
+    }
+}
+
+/// HNSW parameters. `max_nb_connection` and `ef_construction` are fixed when a graph is built;
+/// the others apply at once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HnswParams {
+    /// Links per node per layer (M; layer 0 keeps 2·M).
+    pub max_nb_connection: usize,
+    /// Candidate list size while inserting.
+    pub ef_construction: usize,
+    /// Candidate list size while searching (at least `k`).
+    pub ef_search: usize,
+    /// A filtered search matching at most this many passages is answered by an exact scan of
+    /// the matching set (exact, and faster than a graph walk that must skip most nodes).
+    pub exact_below: usize,
+    /// Rebuild the graph from its live points when tombstones exceed this fraction of it.
+    pub compact_ratio: f64,
+}
+
+impl Default for HnswParams {
+    fn default() -> Self {
+        HnswParams {
+            max_nb_connection: 24,
+            ef_construction: 200,
+            ef_search: 96,
+            exact_below: 4_000,
+            compact_ratio: 0.25,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct FileSum {
+    bytes: u64,
+    sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Manifest {
+    format_version: u32,
+    store_id: String,
+    model_name: String,
+    model_sha256: String,
+    dim: usize,
+    distance: String,
+    max_nb_connection: usize,
+    ef_construction: usize,
+    points: usize,
+    live: usize,
+    store_high_water: HighWater,
+    generation: Option<String>,
+    graph: Option<FileSum>,
+    data: Option<FileSum>,
+}
+
+/// How the vector index came up.
+#[derive(Debug, Clone, Serialize)]
+pub struct VectorOpenReport {
+    pub source: IndexSource,
+    /// Passages inserted because the saved graph was behind the store.
+    pub caught_up: usize,
+    /// Points in the graph (live + tombstones) after open.
+    pub points: usize,
+    pub live: usize,
+    pub compacted: bool,
+    /// Wall time of the whole open, and of its parts.
+    pub seconds: f64,
+    pub load_seconds: f64,
+    pub rebuild_seconds: f64,
+}
+
+/// What a save wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct VectorSaveReport {
+    pub points: usize,
+    pub bytes: u64,
+    pub compacted: bool,
+    pub seconds: f64,
+}
+
+struct Graph {
+    hnsw: Hnsw<'static, f32, DotDist>,
+    /// Every point of the graph by pid (live or tombstone): vectors for exact scans, and the
+    /// set of pids the graph holds for reconciliation.
+    points: RwLock<HashMap<u64, Arc<Point<'static, f32>>>>,
+    /// Points per layer already recorded in `points`.
+    layer_lens: Mutex<Vec<usize>>,
+}
+
+impl Graph {
+    fn new(p: &HnswParams, capacity: usize) -> Graph {
+        let hnsw = Hnsw::new(
+            p.max_nb_connection,
+            capacity.max(1024),
+            NB_LAYER_MAX,
+            p.ef_construction,
+            DotDist,
+        );
+        Graph {
+            hnsw,
+            points: RwLock::new(HashMap::new()),
+            layer_lens: Mutex::new(vec![0; NB_LAYER_MAX]),
+        }
+    }
+
+    fn from_loaded(hnsw: Hnsw<'static, f32, DotDist>) -> Graph {
+        let g = Graph {
+            hnsw,
+            points: RwLock::new(HashMap::new()),
+            layer_lens: Mutex::new(vec![0; NB_LAYER_MAX]),
+        };
+        g.record_new_points();
+        g
+    }
+
+    fn len(&self) -> usize {
+        self.points.read().len()
+    }
+
+    /// Records points added to the graph since the last call (hnsw_rs appends new points at the
+    /// end of their layer).
+    fn record_new_points(&self) {
+        let pi = self.hnsw.get_point_indexation();
+        let mut lens = self.layer_lens.lock();
+        let mut points = self.points.write();
+        for (l, seen) in lens.iter_mut().enumerate() {
+            let n = pi.get_layer_nb_point(l);
+            if n > *seen {
+                for p in pi.get_layer_iterator(l).skip(*seen) {
+                    points.insert(p.get_origin_id() as u64, p);
+                }
+                *seen = n;
+            }
+        }
+    }
+
+    /// Inserts points not already present. Callers serialise inserts (the index write lock).
+    fn insert(&self, items: &[(u64, &[f32])]) {
+        let fresh: Vec<(&[f32], usize)> = {
+            let points = self.points.read();
+            let mut seen = std::collections::HashSet::new();
+            items
+                .iter()
+                .filter(|(pid, _)| !points.contains_key(pid) && seen.insert(*pid))
+                .map(|(pid, v)| (*v, *pid as usize))
+                .collect()
+        };
+        if fresh.is_empty() {
+            return;
+        }
+        if fresh.len() < 64 {
+            for (v, id) in &fresh {
+                self.hnsw.insert_slice((v, *id));
+            }
+        } else {
+            self.hnsw.parallel_insert_slice(&fresh);
+        }
+        self.record_new_points();
+    }
+}
+
+/// See the module documentation. `Send + Sync`.
+pub struct VectorIndex {
+    dir: PathBuf,
+    params: HnswParams,
+    dim: usize,
+    store_id: String,
+    model_name: String,
+    model_sha256: String,
+    graph: RwLock<Arc<Graph>>,
+    meta: RwLock<MetaTable>,
+    /// Serialises inserts, compaction and saves.
+    write: Mutex<()>,
+}
+
+impl std::fmt::Debug for VectorIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VectorIndex")
+            .field("dir", &self.dir)
+            .field("points", &self.points())
+            .field("live", &self.live())
+            .finish()
+    }
+}
+
+impl VectorIndex {
+    /// Opens the index in `dir` for `store`: loads and verifies the saved graph, or rebuilds it
+    /// from the store; then catches up with the store and saves if anything changed.
+    pub fn open(
+        dir: &Path,
+        store: &Store,
+        params: HnswParams,
+    ) -> Result<(VectorIndex, VectorOpenReport), IndexError> {
+        let t0 = Instant::now();
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let sm = store.manifest();
+        let mut meta = MetaTable::default();
+        store.scan_article_info(|id, info| meta.set_article(id, &info))?;
+        let idx = VectorIndex {
+            dir: dir.to_path_buf(),
+            params,
+            dim: sm.dim,
+            store_id: store.store_id().to_string(),
+            model_name: sm.model_name.clone(),
+            model_sha256: sm.model_sha256.clone(),
+            graph: RwLock::new(Arc::new(Graph::new(&HnswParams::default(), 0))),
+            meta: RwLock::new(meta),
+            write: Mutex::new(()),
+        };
+        let t_load = Instant::now();
+        let loaded = idx.try_load();
+        let load_seconds = t_load.elapsed().as_secs_f64();
+        let mut rebuild_seconds = 0.0;
+        let source = match loaded {
+            Ok(g) => {
+                *idx.graph.write() = Arc::new(g);
+                IndexSource::Loaded
+            }
+            Err(reason) => {
+                tracing::warn!(dir = %dir.display(), %reason, "rebuilding the HNSW index from the store");
+                let t = Instant::now();
+                let live = idx.meta.read().live();
+                *idx.graph.write() = Arc::new(Graph::new(&idx.params, live));
+                idx.insert_from_store(store, &idx.meta.read().live_pids())?;
+                rebuild_seconds = t.elapsed().as_secs_f64();
+                IndexSource::Rebuilt { reason }
+            }
+        };
+        // Catch up: live passages the graph does not hold.
+        let missing: Vec<u64> = {
+            let g = idx.graph.read().clone();
+            let points = g.points.read();
+            idx.meta
+                .read()
+                .live_pids()
+                .into_iter()
+                .filter(|p| !points.contains_key(p))
+                .collect()
+        };
+        let caught_up = if matches!(source, IndexSource::Loaded) {
+            missing.len()
+        } else {
+            0
+        };
+        if !missing.is_empty() {
+            idx.insert_from_store(store, &missing)?;
+        }
+        let mut compacted = false;
+        if idx.needs_compaction() {
+            let _w = idx.write.lock();
+            idx.compact_locked();
+            compacted = true;
+        }
+        if !matches!(source, IndexSource::Loaded) || caught_up > 0 || compacted {
+            idx.save(store)?;
+        }
+        let report = VectorOpenReport {
+            source,
+            caught_up,
+            points: idx.points(),
+            live: idx.live(),
+            compacted,
+            seconds: t0.elapsed().as_secs_f64(),
+            load_seconds,
+            rebuild_seconds,
+        };
+        tracing::info!(?report, "vector index open");
+        Ok((idx, report))
+    }
+
+    fn insert_from_store(&self, store: &Store, pids: &[u64]) -> Result<(), IndexError> {
+        let _w = self.write.lock();
+        let g = self.graph.read().clone();
+        for chunk in pids.chunks(2048) {
+            let vecs = store.passage_vectors(chunk)?;
+            let items: Vec<(u64, &[f32])> = vecs.iter().map(|(p, v)| (*p, v.as_slice())).collect();
+            g.insert(&items);
+        }
+        Ok(())
+    }
+
+    fn manifest_path(&self) -> PathBuf {
+        self.dir.join(MANIFEST)
+    }
+
+    /// Loads the saved graph if it is present, compatible and intact; else says why not.
+    fn try_load(&self) -> Result<Graph, String> {
+        let path = self.manifest_path();
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err("no saved index".into())
+            }
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        };
+        let m: Manifest = serde_json::from_slice(&bytes)
+            .map_err(|e| format!("unreadable manifest {}: {e}", path.display()))?;
+        let mut diffs = Vec::new();
+        if m.format_version != VECTOR_FORMAT_VERSION {
+            diffs.push(format!(
+                "format {} (want {VECTOR_FORMAT_VERSION})",
+                m.format_version
+            ));
+        }
+        if m.store_id != self.store_id {
+            diffs.push("built for another store".to_string());
+        }
+        if m.model_sha256 != self.model_sha256 || m.model_name != self.model_name {
+            diffs.push(format!("model {} {}", m.model_name, &m.model_sha256));
+        }
+        if m.dim != self.dim {
+            diffs.push(format!("dim {} (want {})", m.dim, self.dim));
+        }
+        if m.distance != DISTANCE {
+            diffs.push(format!("distance {:?}", m.distance));
+        }
+        if !diffs.is_empty() {
+            return Err(format!("saved index is incompatible: {}", diffs.join(", ")));
+        }
+        if m.points == 0 {
+            return Ok(Graph::new(&self.params, 0));
+        }
+        let (Some(gen), Some(gs), Some(ds)) = (&m.generation, &m.graph, &m.data) else {
+            return Err("manifest lists points but no files".into());
+        };
+        let gdir = self.dir.join(gen);
+        for (name, sum) in [("graph", gs), ("data", ds)] {
+            let f = gdir.join(format!("{BASENAME}.hnsw.{name}"));
+            let got = file_sum(&f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+            if &got != sum {
+                return Err(format!(
+                    "{} is corrupt or truncated ({} bytes, sha256 {}; manifest says {} bytes, {})",
+                    f.display(),
+                    got.bytes,
+                    &got.sha256[..12],
+                    sum.bytes,
+                    &sum.sha256[..12]
+                ));
+            }
+        }
+        // hnsw_rs ties a loaded graph's lifetime to its HnswIo (for memory-mapped data, which we
+        // do not use). The HnswIo is a few hundred bytes: leak it so the graph is 'static.
+        let io: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(&gdir, BASENAME)));
+        let hnsw = std::panic::catch_unwind(AssertUnwindSafe(move || {
+            let io = io; // moved in: the closure is FnOnce and the graph may borrow it for 'static
+            io.load_hnsw::<f32, DotDist>()
+        }))
+        .map_err(|_| "hnsw_rs panicked while loading".to_string())?
+        .map_err(|e| format!("hnsw_rs could not load the graph: {e}"))?;
+        let g = Graph::from_loaded(hnsw);
+        if g.len() != m.points {
+            return Err(format!(
+                "graph has {} points, manifest says {}",
+                g.len(),
+                m.points
+            ));
+        }
+        if let Some(p) = g.points.read().values().next() {
+            if p.get_v().len() != self.dim {
+                return Err(format!("graph vectors have dim {}", p.get_v().len()));
+            }
+        }
+        Ok(g)
+    }
+
+    /// Brings the index in step with a committed upsert: drops replaced passages (tombstones),
+    /// inserts the new ones (vectors read from the store), updates filter metadata. Idempotent.
+    pub fn apply(&self, store: &Store, outcomes: &[UpsertOutcome]) -> Result<(), IndexError> {
+        {
+            let mut meta = self.meta.write();
+            for o in outcomes {
+                meta.remove_pids(&o.removed);
+            }
+        }
+        for o in outcomes {
+            if o.added.is_empty() && o.removed.is_empty() {
+                continue;
+            }
+            match store.article_info(&o.article_id)? {
+                Some(info) => {
+                    self.insert_from_store(store, &info.passage_ids)?;
+                    self.meta.write().set_article(&o.article_id, &info);
+                }
+                None => self.meta.write().remove_article(&o.article_id),
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops a deleted article's passages (tombstones).
+    pub fn remove_article(&self, article_id: &str, removed: &[u64]) {
+        let mut meta = self.meta.write();
+        meta.remove_article(article_id);
+        meta.remove_pids(removed);
+    }
+
+    /// The `k` passages nearest to `q` (cosine similarity, best first) that are live and match
+    /// `filters`. Returns `min(k, matching passages)` results: filters are applied inside the
+    /// graph walk, and a walk that falls short (very selective filter, many tombstones nearby)
+    /// is completed by an exact scan of the matching set.
+    pub fn search(
+        &self,
+        q: &[f32],
+        k: usize,
+        filters: &Filters,
+    ) -> Result<Vec<(u64, f32)>, IndexError> {
+        Ok(self.search_traced(q, k, filters)?.0)
+    }
+
+    /// [`VectorIndex::search`], also saying which path answered: `"hnsw"`, `"hnsw+filter"` or
+    /// `"exact"`.
+    pub fn search_traced(
+        &self,
+        q: &[f32],
+        k: usize,
+        filters: &Filters,
+    ) -> Result<(Vec<(u64, f32)>, &'static str), IndexError> {
+        if q.len() != self.dim {
+            return Err(IndexError::Dim {
+                got: q.len(),
+                want: self.dim,
+            });
+        }
+        if k == 0 {
+            return Ok((Vec::new(), "hnsw"));
+        }
+        let g = self.graph.read().clone();
+        let meta = self.meta.read();
+        let c = meta.compile(filters);
+        let ef = self.params.ef_search.max(k);
+        let matching = meta.count_matching(&c);
+        if matching == 0 {
+            return Ok((Vec::new(), "exact"));
+        }
+        let want = k.min(matching);
+        if c.any && matching <= self.params.exact_below {
+            return Ok((self.exact(&g, &meta, &c, q, k), "exact"));
+        }
+        if !c.any {
+            // Unfiltered walk; tombstones are dropped afterwards. Enough live results is the
+            // common case; otherwise walk again with the liveness filter inside.
+            let res = g.hnsw.search_filter(q, ef, ef, None);
+            let out = collect(&res, |p| meta.is_live(p), k);
+            if out.len() >= want {
+                return Ok((out, "hnsw"));
+            }
+        }
+        let f = |id: &usize| meta.matches(&c, *id as u64);
+        let res = g.hnsw.search_filter(q, ef, ef, Some(&f));
+        let out = collect(&res, |p| meta.matches(&c, p), k);
+        if out.len() >= want {
+            return Ok((out, "hnsw+filter"));
+        }
+        Ok((self.exact(&g, &meta, &c, q, k), "exact"))
+    }
+
+    fn exact(
+        &self,
+        g: &Graph,
+        meta: &MetaTable,
+        c: &Compiled,
+        q: &[f32],
+        k: usize,
+    ) -> Vec<(u64, f32)> {
+        let pids = meta.matching_pids(c);
+        let points = g.points.read();
+        exact_search(
+            pids.iter()
+                .filter_map(|p| points.get(p).map(|pt| (*p, pt.get_v()))),
+            q,
+            k,
+        )
+    }
+
+    /// Exact top-`k` over all live passages (the recall reference).
+    pub fn exact_search(&self, q: &[f32], k: usize) -> Vec<(u64, f32)> {
+        let g = self.graph.read().clone();
+        let meta = self.meta.read();
+        let c = meta.compile(&Filters::default());
+        self.exact(&g, &meta, &c, q, k)
+    }
+
+    /// Points in the graph, live and tombstones.
+    pub fn points(&self) -> usize {
+        self.graph.read().len()
+    }
+
+    /// Live passages.
+    pub fn live(&self) -> usize {
+        self.meta.read().live()
+    }
+
+    /// Graph points that are no longer live.
+    pub fn tombstones(&self) -> usize {
+        let g = self.graph.read().clone();
+        let meta = self.meta.read();
+        let points = g.points.read();
+        points.keys().filter(|p| !meta.is_live(**p)).count()
+    }
+
+    /// Whether the graph holds this pid (live or not).
+    pub fn contains(&self, pid: u64) -> bool {
+        self.graph.read().points.read().contains_key(&pid)
+    }
+
+    pub fn params(&self) -> &HnswParams {
+        &self.params
+    }
+
+    /// Changes the search-time parameters (ef_search, exact_below, compact_ratio).
+    pub fn set_search_params(&mut self, ef_search: usize, exact_below: usize) {
+        self.params.ef_search = ef_search;
+        self.params.exact_below = exact_below;
+    }
+
+    fn needs_compaction(&self) -> bool {
+        let points = self.points();
+        points >= 64 && self.tombstones() as f64 > self.params.compact_ratio * points as f64
+    }
+
+    /// Rebuilds the graph from its live points, dropping tombstones. Searches keep using the
+    /// old graph until the new one is swapped in.
+    pub fn compact(&self) {
+        let _w = self.write.lock();
+        self.compact_locked();
+    }
+
+    fn compact_locked(&self) {
+        let old = self.graph.read().clone();
+        let live = self.meta.read().live_pids();
+        let pts: Vec<(u64, Arc<Point<'static, f32>>)> = {
+            let points = old.points.read();
+            live.iter()
+                .filter_map(|p| points.get(p).map(|pt| (*p, Arc::clone(pt))))
+                .collect()
+        };
+        let new = Graph::new(&self.params, pts.len());
+        let items: Vec<(u64, &[f32])> = pts.iter().map(|(p, pt)| (*p, pt.get_v())).collect();
+        for chunk in items.chunks(4096) {
+            new.insert(chunk);
+        }
+        *self.graph.write() = Arc::new(new);
+    }
+
+    /// Persists the graph (compacting first when tombstones pass the threshold). Atomic: a crash
+    /// at any point leaves either the previous save or this one.
+    pub fn save(&self, store: &Store) -> Result<VectorSaveReport, IndexError> {
+        let t0 = Instant::now();
+        let compacted = if self.needs_compaction() {
+            let _w = self.write.lock();
+            self.compact_locked();
+            true
+        } else {
+            false
+        };
+        let _w = self.write.lock();
+        let g = self.graph.read().clone();
+        let points = g.len();
+        let hw = store.high_water()?;
+        let mut generation = None;
+        let mut graph_sum = None;
+        let mut data_sum = None;
+        let mut bytes = 0;
+        if points > 0 {
+            let gen = format!("gen-{}", now_nanos());
+            let tmp = self.dir.join(format!("tmp-{gen}"));
+            std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
+            let name =
+                std::panic::catch_unwind(AssertUnwindSafe(|| g.hnsw.file_dump(&tmp, BASENAME)))
+                    .map_err(|_| IndexError::Hnsw("hnsw_rs panicked while saving".into()))?
+                    .map_err(|e| IndexError::Hnsw(format!("saving the graph: {e}")))?;
+            if name != BASENAME {
+                return Err(IndexError::Hnsw(format!(
+                    "hnsw_rs wrote {name}, expected {BASENAME}"
+                )));
+            }
+            let mut sums = Vec::new();
+            for ext in ["graph", "data"] {
+                let f = tmp.join(format!("{BASENAME}.hnsw.{ext}"));
+                std::fs::File::open(&f)
+                    .and_then(|h| h.sync_all())
+                    .map_err(io_err(&f))?;
+                let s = file_sum(&f).map_err(io_err(&f))?;
+                bytes += s.bytes;
+                sums.push(s);
+            }
+            data_sum = sums.pop();
+            graph_sum = sums.pop();
+            let dest = self.dir.join(&gen);
+            std::fs::rename(&tmp, &dest).map_err(io_err(&dest))?;
+            sync_dir(&self.dir)?;
+            generation = Some(gen);
+        }
+        let m = Manifest {
+            format_version: VECTOR_FORMAT_VERSION,
+            store_id: self.store_id.clone(),
+            model_name: self.model_name.clone(),
+            model_sha256: self.model_sha256.clone(),
+            dim: self.dim,
+            distance: DISTANCE.into(),
+            max_nb_connection: g.hnsw.get_max_nb_connection() as usize,
+            ef_construction: g.hnsw.get_ef_construction(),
+            points,
+            live: self.live(),
+            store_high_water: hw,
+            generation: generation.clone(),
+            graph: graph_sum,
+            data: data_sum,
+        };
+        let path = self.manifest_path();
+        let tmp = self.dir.join(format!("{MANIFEST}.tmp"));
+        {
+            let mut f = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
+            f.write_all(&serde_json::to_vec_pretty(&m).expect("manifest serialises"))
+                .and_then(|_| f.sync_all())
+                .map_err(io_err(&tmp))?;
+        }
+        std::fs::rename(&tmp, &path).map_err(io_err(&path))?;
+        sync_dir(&self.dir)?;
+        // Old generations and abandoned temporaries are garbage now.
+        if let Ok(rd) = std::fs::read_dir(&self.dir) {
+            for e in rd.flatten() {
+                let n = e.file_name().to_string_lossy().into_owned();
+                let keep = generation.as_deref() == Some(n.as_str());
+                if !keep && (n.starts_with("gen-") || n.starts_with("tmp-")) {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        Ok(VectorSaveReport {
+            points,
+            bytes,
+            compacted,
+            seconds: t0.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Bytes on disk under the index directory.
+    pub fn disk_bytes(&self) -> u64 {
+        super::dir_bytes(&self.dir)
+    }
+}
+
+fn collect(
+    res: &[hnsw_rs::hnsw::Neighbour],
+    keep: impl Fn(u64) -> bool,
+    k: usize,
+) -> Vec<(u64, f32)> {
+    let mut out: Vec<(u64, f32)> = Vec::with_capacity(k);
+    for n in res {
+        let pid = n.d_id as u64;
+        if keep(pid) && !out.iter().any(|(p, _)| *p == pid) {
+            out.push((pid, 1.0 - n.distance));
+            if out.len() == k {
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn file_sum(path: &Path) -> std::io::Result<FileSum> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        bytes += n as u64;
+    }
+    Ok(FileSum {
+        bytes,
+        sha256: hex::encode(h.finalize()),
+    })
+}
+
+fn sync_dir(dir: &Path) -> Result<(), IndexError> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir))
+}
+
+fn now_nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
