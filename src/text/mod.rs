@@ -23,6 +23,21 @@ pub struct Span {
 }
 
 impl Span {
+    /// A span from `start` to `end` (byte offsets).
+    pub const fn new(start: usize, end: usize) -> Span {
+        Span { start, end }
+    }
+
+    /// Length in bytes.
+    pub const fn len(&self) -> usize {
+        self.end.saturating_sub(self.start)
+    }
+
+    /// True for an empty span.
+    pub const fn is_empty(&self) -> bool {
+        self.end <= self.start
+    }
+
     /// The text this span covers.
     pub fn text<'a>(&self, body: &'a str) -> &'a str {
         &body[self.start..self.end]

@@ -39,7 +39,7 @@ const NUMBER_PREFIXES: &[&str] = &[
 
 /// Abbreviations that may end a sentence: a boundary only before a typical sentence opener.
 const MAY_END: &[&str] = &[
-    "Inc", "Ltd", "Co", "Corp", "Cos", "Bros", "Plc", "PLC", "LLC", "Pvt", "Pte", "Pty", "AG", "etc", "al", "Esq", "esq",
+    "Inc", "Ltd", "Co", "Corp", "Cos", "Bros", "Plc", "PLC", "LLC", "Pvt", "Pte", "Pty", "AG", "al", "Esq", "esq",
     "Jr", "Sr", "hrs", "yrs", "mins", "approx", "Dept", "Govt", "Univ", "Assn", "Assoc", "Admin", "Est", "Inst", "Natl",
     "Intl", "Ave", "Blvd", "Hwy", "Mgr", "Mkt", "Mon", "Tue", "Tues", "Wed", "Thu", "Thur", "Thurs", "Fri", "Sat", "Sun",
     "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "cr", "bn", "mn", "mln", "bln",
@@ -69,6 +69,7 @@ enum Next {
     Upper,
     Digit,
     Dash,
+    Bracket,
     Other,
 }
 
@@ -77,7 +78,13 @@ fn classify_next(next: &str) -> Next {
     let Some(c) = t.chars().next() else {
         return if next.starts_with(OPENERS_PUNCT) { Next::Upper } else { Next::Other };
     };
-    if c.is_lowercase() {
+    if c.is_lowercase() && t.chars().take_while(|c| c.is_alphanumeric()).any(char::is_uppercase) {
+        // camel-case names open sentences too: "eHow was …", "iPhone sales …"
+        Next::Upper
+    } else if next.starts_with(['(', '[']) && !t.starts_with(['.', '…']) {
+        // a bracketed aside or link after a full stop: "(http://…)", "(ANI)"
+        Next::Bracket
+    } else if c.is_lowercase() {
         Next::Lower
     } else if c.is_uppercase() {
         Next::Upper
@@ -130,18 +137,24 @@ fn boundary_after(prev: &str, next: &str, prev_is_first: bool) -> bool {
     if nc == Next::Lower || nc == Next::Dash {
         return false;
     }
+    // a detached ellipsis belongs to the sentence before it: "Scientology. ... The next"
+    if next.chars().all(|c| c == '.' || c == '…') {
+        return false;
+    }
     if term.contains(['!', '?', '।', '॥', '‽']) {
         return true;
     }
     let dots = term.chars().filter(|&c| c == '.').count();
     if term.contains('…') || dots >= 2 {
-        return nc != Next::Digit || closed;
-    }
-    // a single '.'
-    if closed {
-        return true;
+        return matches!(nc, Next::Upper | Next::Other) || closed;
     }
     let w = word.trim_start_matches(OPENERS_PUNCT);
+    // a single '.'; after a closing quote or bracket the sentence ends — unless what was closed
+    // is an initial or a title ("[George H. W.] Bush")
+    if closed {
+        let initial = w.chars().count() == 1 && w.chars().all(char::is_uppercase);
+        return !(initial || TITLES.contains(&w)) || is_opener_word(next);
+    }
     if w.is_empty() {
         return true;
     }
