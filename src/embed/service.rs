@@ -1,0 +1,298 @@
+//! [`EmbedService`]: model work off the async reactor, on dedicated threads.
+//!
+//! Two bounded queues, each drained by its own thread:
+//! - **query**: short texts, taken in micro-batches (whatever is waiting, up to
+//!   [`EmbedServiceOptions::query_micro_batch`]) and run on the [`Embedder`]'s query pool; while
+//!   a query runs, bulk work pauses at its next task boundary, so a query never waits behind a
+//!   bulk job (it waits at most for one matmul block, well under a millisecond).
+//! - **bulk**: whole jobs (many texts), one at a time, on the bulk pool.
+//!
+//! A full queue answers [`EmbedError::Overloaded`] at once (HTTP maps it to 503 + Retry-After);
+//! [`EmbedService::bulk_blocking_wait`] is the back-pressure alternative for pipelines that
+//! would rather wait for room. Worker threads stop when the last clone of the service is dropped.
+
+use super::{EmbedCounters, EmbedError, Embedder};
+use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+#[derive(Clone, Debug)]
+pub struct EmbedServiceOptions {
+    /// Queries waiting (not yet running) before `Overloaded`.
+    pub query_queue: usize,
+    /// Bulk jobs waiting (not yet running) before `Overloaded`.
+    pub bulk_queue: usize,
+    /// Most queries run together in one forward pass.
+    pub query_micro_batch: usize,
+}
+
+impl Default for EmbedServiceOptions {
+    fn default() -> Self {
+        EmbedServiceOptions {
+            query_queue: 256,
+            bulk_queue: 16,
+            query_micro_batch: 16,
+        }
+    }
+}
+
+/// Counters for `/metrics` and for tests ("zero embedding calls").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct EmbedStats {
+    /// Model work done by the embedder (direct calls included).
+    pub model: EmbedCounters,
+    /// Query requests accepted by the service.
+    pub query_requests: u64,
+    /// Bulk jobs accepted by the service.
+    pub bulk_jobs: u64,
+    /// Requests refused with `Overloaded`.
+    pub rejected: u64,
+    /// Queries waiting now.
+    pub query_queued: usize,
+    /// Bulk jobs waiting now.
+    pub bulk_queued: usize,
+    /// Bulk jobs running now (0 or 1).
+    pub bulk_running: usize,
+}
+
+type QueryReply = tokio::sync::oneshot::Sender<Result<Vec<f32>, EmbedError>>;
+
+struct QueryJob {
+    text: String,
+    reply: QueryReply,
+}
+
+enum BulkReply {
+    Async(tokio::sync::oneshot::Sender<Result<Vec<Vec<f32>>, EmbedError>>),
+    Blocking(Sender<Result<Vec<Vec<f32>>, EmbedError>>),
+}
+
+struct BulkJob {
+    texts: Vec<String>,
+    reply: BulkReply,
+}
+
+struct Shared {
+    query_requests: AtomicU64,
+    bulk_jobs: AtomicU64,
+    rejected: AtomicU64,
+    bulk_running: AtomicUsize,
+}
+
+struct Inner {
+    embedder: Arc<Embedder>,
+    query_tx: Sender<QueryJob>,
+    bulk_tx: Sender<BulkJob>,
+    shared: Arc<Shared>,
+}
+
+/// Cheap to clone; all clones share the workers.
+#[derive(Clone)]
+pub struct EmbedService {
+    inner: Arc<Inner>,
+}
+
+impl EmbedService {
+    pub fn start(embedder: Arc<Embedder>, opts: EmbedServiceOptions) -> EmbedService {
+        let (query_tx, query_rx) = bounded::<QueryJob>(opts.query_queue.max(1));
+        let (bulk_tx, bulk_rx) = bounded::<BulkJob>(opts.bulk_queue.max(1));
+        let shared = Arc::new(Shared {
+            query_requests: AtomicU64::new(0),
+            bulk_jobs: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+            bulk_running: AtomicUsize::new(0),
+        });
+        {
+            let e = embedder.clone();
+            let micro = opts.query_micro_batch.max(1);
+            std::thread::Builder::new()
+                .name("embed-query-worker".into())
+                .spawn(move || query_worker(e, query_rx, micro))
+                .expect("spawn embed query worker");
+        }
+        {
+            let e = embedder.clone();
+            let s = shared.clone();
+            std::thread::Builder::new()
+                .name("embed-bulk-worker".into())
+                .spawn(move || bulk_worker(e, bulk_rx, s))
+                .expect("spawn embed bulk worker");
+        }
+        EmbedService {
+            inner: Arc::new(Inner {
+                embedder,
+                query_tx,
+                bulk_tx,
+                shared,
+            }),
+        }
+    }
+
+    pub fn embedder(&self) -> &Arc<Embedder> {
+        &self.inner.embedder
+    }
+
+    /// Embed one query on the priority path.
+    pub async fn query(&self, text: String) -> Result<Vec<f32>, EmbedError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.submit_query(QueryJob { text, reply: tx })?;
+        rx.await.map_err(|_| EmbedError::ShutDown)?
+    }
+
+    /// Embed one query from a non-async thread.
+    pub fn query_blocking(&self, text: String) -> Result<Vec<f32>, EmbedError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.submit_query(QueryJob { text, reply: tx })?;
+        rx.blocking_recv().map_err(|_| EmbedError::ShutDown)?
+    }
+
+    fn submit_query(&self, job: QueryJob) -> Result<(), EmbedError> {
+        match self.inner.query_tx.try_send(job) {
+            Ok(()) => {
+                self.inner
+                    .shared
+                    .query_requests
+                    .fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(TrySendError::Full(_)) => {
+                self.inner.shared.rejected.fetch_add(1, Ordering::Relaxed);
+                Err(EmbedError::Overloaded)
+            }
+            Err(TrySendError::Disconnected(_)) => Err(EmbedError::ShutDown),
+        }
+    }
+
+    fn submit_bulk(&self, job: BulkJob, wait: bool) -> Result<(), EmbedError> {
+        let sent = if wait {
+            self.inner
+                .bulk_tx
+                .send(job)
+                .map_err(|_| EmbedError::ShutDown)
+        } else {
+            match self.inner.bulk_tx.try_send(job) {
+                Ok(()) => Ok(()),
+                Err(TrySendError::Full(_)) => {
+                    self.inner.shared.rejected.fetch_add(1, Ordering::Relaxed);
+                    Err(EmbedError::Overloaded)
+                }
+                Err(TrySendError::Disconnected(_)) => Err(EmbedError::ShutDown),
+            }
+        };
+        if sent.is_ok() {
+            self.inner.shared.bulk_jobs.fetch_add(1, Ordering::Relaxed);
+        }
+        sent
+    }
+
+    /// Bulk embedding from a non-async thread; `Overloaded` at once when the bulk queue is full.
+    pub fn bulk_blocking(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let (tx, rx) = bounded(1);
+        self.submit_bulk(
+            BulkJob {
+                texts,
+                reply: BulkReply::Blocking(tx),
+            },
+            false,
+        )?;
+        rx.recv().map_err(|_| EmbedError::ShutDown)?
+    }
+
+    /// Like [`EmbedService::bulk_blocking`], but waits for room in the queue instead of
+    /// refusing (back-pressure for ingest pipelines).
+    pub fn bulk_blocking_wait(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let (tx, rx) = bounded(1);
+        self.submit_bulk(
+            BulkJob {
+                texts,
+                reply: BulkReply::Blocking(tx),
+            },
+            true,
+        )?;
+        rx.recv().map_err(|_| EmbedError::ShutDown)?
+    }
+
+    /// Bulk embedding for async callers; `Overloaded` at once when the bulk queue is full.
+    pub async fn bulk(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.submit_bulk(
+            BulkJob {
+                texts,
+                reply: BulkReply::Async(tx),
+            },
+            false,
+        )?;
+        rx.await.map_err(|_| EmbedError::ShutDown)?
+    }
+
+    pub fn stats(&self) -> EmbedStats {
+        let s = &self.inner.shared;
+        EmbedStats {
+            model: self.inner.embedder.counters(),
+            query_requests: s.query_requests.load(Ordering::Relaxed),
+            bulk_jobs: s.bulk_jobs.load(Ordering::Relaxed),
+            rejected: s.rejected.load(Ordering::Relaxed),
+            query_queued: self.inner.query_tx.len(),
+            bulk_queued: self.inner.bulk_tx.len(),
+            bulk_running: s.bulk_running.load(Ordering::Relaxed),
+        }
+    }
+}
+
+fn query_worker(embedder: Arc<Embedder>, rx: Receiver<QueryJob>, micro: usize) {
+    let mut jobs: Vec<QueryJob> = Vec::with_capacity(micro);
+    while let Ok(first) = rx.recv() {
+        jobs.push(first);
+        while jobs.len() < micro {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        // Callers that gave up (dropped future) cost nothing.
+        jobs.retain(|j| !j.reply.is_closed());
+        if jobs.is_empty() {
+            continue;
+        }
+        let texts: Vec<&str> = jobs.iter().map(|j| j.text.as_str()).collect();
+        match embedder.embed_queries(&texts) {
+            Ok(vecs) => {
+                for (job, v) in jobs.drain(..).zip(vecs) {
+                    let _ = job.reply.send(Ok(v));
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                for job in jobs.drain(..) {
+                    let _ = job.reply.send(Err(clone_err(&e, &msg)));
+                }
+            }
+        }
+    }
+}
+
+fn bulk_worker(embedder: Arc<Embedder>, rx: Receiver<BulkJob>, shared: Arc<Shared>) {
+    while let Ok(job) = rx.recv() {
+        shared.bulk_running.store(1, Ordering::Relaxed);
+        let texts: Vec<&str> = job.texts.iter().map(|s| s.as_str()).collect();
+        let res = embedder.embed_batch(&texts);
+        shared.bulk_running.store(0, Ordering::Relaxed);
+        match job.reply {
+            BulkReply::Async(tx) => {
+                let _ = tx.send(res);
+            }
+            BulkReply::Blocking(tx) => {
+                let _ = tx.send(res);
+            }
+        }
+    }
+}
+
+fn clone_err(e: &EmbedError, msg: &str) -> EmbedError {
+    match e {
+        EmbedError::Tokenizer(m) => EmbedError::Tokenizer(m.clone()),
+        EmbedError::Overloaded => EmbedError::Overloaded,
+        EmbedError::ShutDown => EmbedError::ShutDown,
+        _ => EmbedError::Backend(msg.to_string()),
+    }
+}
