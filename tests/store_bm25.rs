@@ -49,7 +49,7 @@ fn setup(dir: &std::path::Path) -> (Store, Bm25Index) {
     let store = open_store(dir);
     let mut items: Vec<_> = wikinews().iter().map(chunk).collect();
     items.extend(business().iter().map(chunk));
-    store.upsert(items).unwrap();
+    store.upsert(&items).unwrap();
     let (idx, rep) = Bm25Index::open(&dir.join("bm25"), &store, Bm25Params::default()).unwrap();
     assert!(matches!(rep.source, IndexSource::Rebuilt { .. }));
     assert_eq!(idx.len(), store.counts().unwrap().passages);
@@ -159,7 +159,7 @@ fn upserts_and_deletes_change_what_is_found() {
     let none = Filters::default();
     let mut a = business().remove(0);
     a.body = "The bank will lend to cooperatives in Assam from next year.".into();
-    let o = store.upsert(vec![chunk(&a)]).unwrap();
+    let o = store.upsert(&[chunk(&a)]).unwrap();
     idx.apply(&store, &o).unwrap();
     assert!(idx
         .search("SIDBI", 5, &none)
@@ -197,7 +197,7 @@ fn restart_catches_up_with_the_store_and_rebuilds_when_corrupt() {
         "KNN",
         "2026-04-02",
     );
-    store.upsert(vec![chunk(&extra)]).unwrap();
+    store.upsert(&[chunk(&extra)]).unwrap();
     let gone = store.delete("exports-4").unwrap().unwrap();
     let (idx, rep) = Bm25Index::open(&bm25_dir, &store, Bm25Params::default()).unwrap();
     assert_eq!(rep.source, IndexSource::Loaded);

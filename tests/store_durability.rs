@@ -39,7 +39,7 @@ fn round_trip_of_articles_sentences_passages_and_vectors() {
     let first = chunk(&arts[0]);
     {
         let s = open_store(dir.path());
-        let o = s.upsert(vec![first.clone()]).unwrap();
+        let o = s.upsert(&[first.clone()]).unwrap();
         assert_eq!(o[0].status, Upsert::Added);
         assert_eq!(o[0].added.len(), first.passages.len());
     }
@@ -98,7 +98,7 @@ fn delete_removes_everything_and_ids_are_never_reused() {
     assert_eq!(after.articles, before.articles - 1);
     assert_eq!(after.passages, before.passages - removed.len() as u64);
     // Re-adding gets fresh ids above the old high-water mark.
-    let o = s.upsert(vec![chunk(&wikinews()[3])]).unwrap();
+    let o = s.upsert(&[chunk(&wikinews()[3])]).unwrap();
     assert!(o[0].added.iter().all(|p| *p > hw.last_pid));
 }
 
@@ -109,7 +109,8 @@ fn acknowledged_writes_survive_a_process_abort() {
     if let Ok(dir) = std::env::var("NEWSDESK_TEST_ABORT_DIR") {
         let s = open_store(std::path::Path::new(&dir));
         let arts = wikinews();
-        s.upsert(arts[..20].iter().map(chunk).collect()).unwrap();
+        s.upsert(&arts[..20].iter().map(chunk).collect::<Vec<_>>())
+            .unwrap();
         s.delete(&arts[5].id).unwrap();
         std::process::abort();
     }

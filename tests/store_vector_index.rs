@@ -80,14 +80,14 @@ fn an_index_behind_the_store_catches_up_and_honours_deletes() {
     let arts = wikinews();
     let store = open_store(dir.path());
     store
-        .upsert(arts[..100].iter().map(chunk).collect())
+        .upsert(&arts[..100].iter().map(chunk).collect::<Vec<_>>())
         .unwrap();
     {
         let (idx, _) = open(dir.path(), &store);
-        idx.save(&store).unwrap();
+        idx.save().unwrap();
         // "Crash": the store commits more work but the index never hears of it.
         store
-            .upsert(arts[100..].iter().map(chunk).collect())
+            .upsert(&arts[100..].iter().map(chunk).collect::<Vec<_>>())
             .unwrap();
     }
     let deleted = store.delete(&arts[0].id).unwrap().unwrap();
@@ -208,13 +208,15 @@ fn updated_and_deleted_passages_are_never_returned() {
     let dir = tempfile::tempdir().unwrap();
     let arts = wikinews();
     let store = open_store(dir.path());
-    store.upsert(arts.iter().map(chunk).collect()).unwrap();
+    store
+        .upsert(&arts.iter().map(chunk).collect::<Vec<_>>())
+        .unwrap();
     let (idx, _) = open(dir.path(), &store);
     // Update: new body, same id.
     let mut changed = arts[10].clone();
     changed.body = format!("{} Correction appended later.", changed.body);
     let old = chunk(&arts[10]);
-    let o = store.upsert(vec![chunk(&changed)]).unwrap();
+    let o = store.upsert(&[chunk(&changed)]).unwrap();
     idx.apply(&store, &o).unwrap();
     assert!(!o[0].removed.is_empty());
     let removed: HashSet<u64> = o[0].removed.iter().copied().collect();
@@ -376,7 +378,7 @@ fn many_tombstones_trigger_compaction_on_save() {
         idx.remove_article(&a.id, &gone);
     }
     assert!(idx.tombstones() > 0);
-    let rep = idx.save(&store).unwrap();
+    let rep = idx.save().unwrap();
     assert!(rep.compacted);
     assert_eq!(idx.tombstones(), 0);
     assert_eq!(idx.points(), idx.live());
@@ -390,7 +392,7 @@ fn concurrent_searches_while_applying_writes() {
     let arts = wikinews();
     let store = open_store(dir.path());
     store
-        .upsert(arts[..60].iter().map(chunk).collect())
+        .upsert(&arts[..60].iter().map(chunk).collect::<Vec<_>>())
         .unwrap();
     let (idx, _) = open(dir.path(), &store);
     let qs = queries(&store, 8);
@@ -408,7 +410,9 @@ fn concurrent_searches_while_applying_writes() {
             });
         }
         for batch in arts[60..].chunks(20) {
-            let o = store.upsert(batch.iter().map(chunk).collect()).unwrap();
+            let o = store
+                .upsert(&batch.iter().map(chunk).collect::<Vec<_>>())
+                .unwrap();
             idx.apply(&store, &o).unwrap();
         }
     });

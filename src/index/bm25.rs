@@ -32,7 +32,7 @@ use tantivy::schema::{
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use crate::ingest::Article;
-use crate::store::{Store, StoredPassage, UpsertOutcome};
+use crate::store::{NewPassage, Store, UpsertOutcome};
 
 use super::analyzer::{query_terms, NewsTokenizer, ANALYZER_NAME, ANALYZER_VERSION};
 use super::{io_err, normalize_label, Filters, IndexError, IndexSource};
@@ -218,11 +218,13 @@ impl Bm25Index {
         if have.is_empty() {
             // Full (re)build: one pass over the store.
             let mut err = None;
-            store.scan_articles(|a, ps| match self.add_article(&w, a, ps) {
-                Ok(()) => true,
-                Err(e) => {
-                    err = Some(e);
-                    false
+            store.scan_articles(|a, ps| {
+                match self.add_article(&w, a, ps.iter().map(|p| (p.pid, p.start, p.end))) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        err = Some(e);
+                        false
+                    }
                 }
             })?;
             if let Some(e) = err {
@@ -232,26 +234,27 @@ impl Bm25Index {
             for chunk in behind.chunks(256) {
                 for (a, ps) in store.articles_with_passages(chunk)? {
                     w.delete_term(Term::from_field_text(self.f.article_id, &a.id));
-                    self.add_article(&w, &a, &ps)?;
+                    self.add_article(&w, &a, ps.iter().map(|p| (p.pid, p.start, p.end)))?;
                 }
             }
         }
-        self.commit(&mut w, store)?;
+        self.commit_locked(&mut w)?;
         Ok((behind.len(), extra.len()))
     }
 
+    /// Stages one document per passage: `(pid, start, end)` into the article body.
     fn add_article(
         &self,
         w: &IndexWriter,
         a: &Article,
-        passages: &[StoredPassage],
+        passages: impl Iterator<Item = (u64, usize, usize)>,
     ) -> Result<(), IndexError> {
-        for p in passages {
-            let Some(text) = a.body.get(p.start..p.end) else {
+        for (pid, start, end) in passages {
+            let Some(text) = a.body.get(start..end) else {
                 continue;
             };
             let mut d = TantivyDocument::new();
-            d.add_u64(self.f.pid, p.pid);
+            d.add_u64(self.f.pid, pid);
             d.add_text(self.f.article_id, &a.id);
             d.add_text(self.f.title, &a.title);
             d.add_text(self.f.text, text);
@@ -269,16 +272,43 @@ impl Bm25Index {
         Ok(())
     }
 
-    fn commit(&self, w: &mut IndexWriter, store: &Store) -> Result<(), IndexError> {
-        let hw = store.high_water()?;
-        let mut pc = w.prepare_commit()?;
-        pc.set_payload(&serde_json::to_string(&hw).expect("serialises"));
-        pc.commit()?;
+    fn commit_locked(&self, w: &mut IndexWriter) -> Result<(), IndexError> {
+        w.commit()?;
         self.reader.reload()?;
         Ok(())
     }
 
-    /// Re-indexes the articles a committed upsert changed. Commits before returning.
+    /// Makes staged changes durable and visible to searches.
+    pub fn commit(&self) -> Result<(), IndexError> {
+        self.commit_locked(&mut self.writer.lock())
+    }
+
+    /// Stages an article's passages (replacing any it had): `pids[i]` is `passages[i]`.
+    /// Visible after [`Bm25Index::commit`].
+    pub fn upsert_article(
+        &self,
+        article: &Article,
+        pids: &[u64],
+        passages: &[NewPassage],
+    ) -> Result<(), IndexError> {
+        let w = self.writer.lock();
+        w.delete_term(Term::from_field_text(self.f.article_id, &article.id));
+        self.add_article(
+            &w,
+            article,
+            pids.iter().zip(passages).map(|(p, s)| (*p, s.start, s.end)),
+        )
+    }
+
+    /// Stages the removal of an article's passages. Visible after [`Bm25Index::commit`].
+    pub fn delete_article(&self, article_id: &str) {
+        self.writer
+            .lock()
+            .delete_term(Term::from_field_text(self.f.article_id, article_id));
+    }
+
+    /// Re-indexes the articles a committed upsert changed (text read from the store), and
+    /// commits.
     pub fn apply(&self, store: &Store, outcomes: &[UpsertOutcome]) -> Result<(), IndexError> {
         let changed: Vec<&str> = outcomes
             .iter()
@@ -293,18 +323,16 @@ impl Bm25Index {
             w.delete_term(Term::from_field_text(self.f.article_id, id));
         }
         for (a, ps) in store.articles_with_passages(&changed)? {
-            self.add_article(&w, &a, &ps)?;
+            self.add_article(&w, &a, ps.iter().map(|p| (p.pid, p.start, p.end)))?;
         }
-        self.commit(&mut w, store)
+        self.commit_locked(&mut w)
     }
 
-    /// Removes an article's passages. Commits before returning.
+    /// Removes an article's passages, and commits.
     pub fn remove_article(&self, article_id: &str) -> Result<(), IndexError> {
         let mut w = self.writer.lock();
         w.delete_term(Term::from_field_text(self.f.article_id, article_id));
-        w.commit()?;
-        self.reader.reload()?;
-        Ok(())
+        self.commit_locked(&mut w)
     }
 
     /// Top `k` passages for `query` by BM25 (title matches weighted by `title_boost`), among

@@ -28,6 +28,7 @@ impl Interner {
 }
 
 struct ArtMeta {
+    id: String,
     /// Unix seconds; `i64::MIN` when unknown.
     published: i64,
     source: u32,
@@ -77,6 +78,7 @@ impl MetaTable {
     pub(crate) fn set_article(&mut self, id: &str, info: &ArticleInfo) {
         self.remove_article(id);
         let meta = ArtMeta {
+            id: id.to_string(),
             published: info.published_ts.unwrap_or(i64::MIN),
             source: info
                 .source
@@ -130,14 +132,70 @@ impl MetaTable {
         self.free.push(slot);
     }
 
-    /// Marks passages dead without touching their article (defensive: ids from an outcome).
+    /// Adds live passages to an article, creating it if needed (per-passage indexing path).
+    /// Ids of the article that are no longer live are forgotten.
+    pub(crate) fn add_passages(
+        &mut self,
+        id: &str,
+        published_ts: Option<i64>,
+        source: Option<&str>,
+        category: Option<&str>,
+        pids: &[u64],
+    ) {
+        let mut keep: Vec<u64> = match self.by_id.get(id) {
+            Some(&slot) => self.arts[slot as usize]
+                .as_ref()
+                .map(|a| {
+                    a.pids
+                        .iter()
+                        .copied()
+                        .filter(|&p| self.pid_slot.get(p as usize) == Some(&slot))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        for p in pids {
+            if !keep.contains(p) {
+                keep.push(*p);
+            }
+        }
+        let info = ArticleInfo {
+            content_hash: String::new(),
+            published_ts,
+            source: source.map(str::to_string),
+            category: category.map(str::to_string),
+            passage_ids: keep,
+            sentence_count: 0,
+        };
+        self.set_article(id, &info);
+    }
+
+    /// Marks passages dead; an article left without live passages is forgotten.
     pub(crate) fn remove_pids(&mut self, pids: &[u64]) {
+        let mut touched = Vec::new();
         for &pid in pids {
             if let Some(s) = self.pid_slot.get_mut(pid as usize) {
                 if *s != NO_SLOT {
+                    touched.push(*s);
                     *s = NO_SLOT;
                     self.live -= 1;
                 }
+            }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for slot in touched {
+            let empty = self.arts[slot as usize].as_ref().is_some_and(|a| {
+                a.pids
+                    .iter()
+                    .all(|&p| self.pid_slot.get(p as usize) != Some(&slot))
+            });
+            if empty {
+                if let Some(a) = self.arts[slot as usize].take() {
+                    self.by_id.remove(&a.id);
+                }
+                self.free.push(slot);
             }
         }
     }
@@ -289,5 +347,21 @@ mod tests {
         assert!(!m.is_live(1) && !m.is_live(2) && m.is_live(5));
         m.remove_article("b");
         assert_eq!(m.live_pids(), vec![4, 5]);
+        // Per-passage path: replace a's passages one by one.
+        m.remove_pids(&[5]);
+        assert!(
+            !m.by_id.contains_key("a"),
+            "an article with no live passage is forgotten"
+        );
+        m.add_passages("a", Some(100), Some("KNN"), Some("MSME"), &[6]);
+        m.add_passages("a", Some(100), Some("KNN"), Some("MSME"), &[7]);
+        let f = Filters {
+            sources: vec!["knn".into()],
+            ..Default::default()
+        };
+        let mut got = m.matching_pids(&m.compile(&f));
+        got.sort_unstable();
+        assert_eq!(got, vec![4, 6, 7]);
+        assert_eq!(m.count_matching(&m.compile(&f)), 3);
     }
 }

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Store, StoreError, UpsertOutcome};
+use crate::store::{NewArticle, Store, StoreError, UpsertOutcome};
 
 pub use bm25::{Bm25Index, Bm25OpenReport, Bm25Params};
 pub use vector::{HnswParams, VectorIndex, VectorOpenReport};
@@ -245,11 +245,31 @@ impl Indexes {
         ))
     }
 
-    /// Brings both indexes in step with a committed [`Store::upsert`].
+    /// Brings both indexes in step with a committed [`Store::upsert`], reading vectors and
+    /// text from the store. BM25 is committed before returning.
     pub fn apply(&self, store: &Store, outcomes: &[UpsertOutcome]) -> Result<(), IndexError> {
         self.vector.apply(store, outcomes)?;
         self.bm25.apply(store, outcomes)?;
         Ok(())
+    }
+
+    /// Same, from the items just upserted (`items[i]` gave `outcomes[i]`): no store reads.
+    /// BM25 is committed before returning.
+    pub fn apply_items(
+        &self,
+        items: &[NewArticle],
+        outcomes: &[UpsertOutcome],
+    ) -> Result<(), IndexError> {
+        self.vector.apply_items(items, outcomes)?;
+        for (item, o) in items.iter().zip(outcomes) {
+            if !o.added.is_empty() && o.added.len() == item.passages.len() {
+                self.bm25
+                    .upsert_article(&item.article, &o.added, &item.passages)?;
+            } else if !o.removed.is_empty() {
+                self.bm25.delete_article(&o.article_id);
+            }
+        }
+        self.bm25.commit()
     }
 
     /// Drops an article deleted with [`Store::delete`] (pass the ids it returned).
@@ -259,10 +279,10 @@ impl Indexes {
         Ok(())
     }
 
-    /// Persists the HNSW graph (BM25 commits on every apply). Call after a bulk ingest and at
-    /// shutdown; a crash before it only costs a catch-up at the next open.
-    pub fn save(&self, store: &Store) -> Result<(), IndexError> {
-        self.vector.save(store)?;
+    /// Persists the HNSW graph (BM25 is committed by every apply). Call after a bulk ingest
+    /// and at shutdown; a crash before it only costs a catch-up at the next open.
+    pub fn save(&self) -> Result<(), IndexError> {
+        self.vector.save()?;
         Ok(())
     }
 

@@ -34,7 +34,8 @@ use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::store::{HighWater, Store, UpsertOutcome};
+use crate::ingest::Article;
+use crate::store::{NewArticle, Store, UpsertOutcome};
 
 use super::meta::{Compiled, MetaTable};
 use super::{dot, exact_search, io_err, Filters, IndexError, IndexSource};
@@ -107,7 +108,8 @@ struct Manifest {
     ef_construction: usize,
     points: usize,
     live: usize,
-    store_high_water: HighWater,
+    /// Largest passage id in the graph.
+    max_pid: u64,
     generation: Option<String>,
     graph: Option<FileSum>,
     data: Option<FileSum>,
@@ -312,7 +314,7 @@ impl VectorIndex {
             compacted = true;
         }
         if !matches!(source, IndexSource::Loaded) || caught_up > 0 || compacted {
-            idx.save(store)?;
+            idx.save()?;
         }
         let report = VectorOpenReport {
             source,
@@ -423,15 +425,16 @@ impl VectorIndex {
         Ok(g)
     }
 
-    /// Brings the index in step with a committed upsert: drops replaced passages (tombstones),
-    /// inserts the new ones (vectors read from the store), updates filter metadata. Idempotent.
+    /// Brings the index in step with a committed upsert, reading the new vectors from the
+    /// store: drops replaced passages (tombstones), inserts the new ones, updates filter
+    /// metadata. Idempotent.
     pub fn apply(&self, store: &Store, outcomes: &[UpsertOutcome]) -> Result<(), IndexError> {
-        {
-            let mut meta = self.meta.write();
-            for o in outcomes {
-                meta.remove_pids(&o.removed);
-            }
-        }
+        self.remove(
+            &outcomes
+                .iter()
+                .flat_map(|o| o.removed.iter().copied())
+                .collect::<Vec<_>>(),
+        );
         for o in outcomes {
             if o.added.is_empty() && o.removed.is_empty() {
                 continue;
@@ -445,6 +448,100 @@ impl VectorIndex {
             }
         }
         Ok(())
+    }
+
+    /// Like [`VectorIndex::apply`], with the vectors the caller still holds (no store reads):
+    /// `items[i]` is the item whose outcome is `outcomes[i]`. One parallel insert for the batch.
+    pub fn apply_items(
+        &self,
+        items: &[NewArticle],
+        outcomes: &[UpsertOutcome],
+    ) -> Result<(), IndexError> {
+        self.remove(
+            &outcomes
+                .iter()
+                .flat_map(|o| o.removed.iter().copied())
+                .collect::<Vec<_>>(),
+        );
+        let mut batch: Vec<(u64, &[f32])> = Vec::new();
+        let mut arts: Vec<(&Article, &[u64])> = Vec::new();
+        for (item, o) in items.iter().zip(outcomes) {
+            // `added` is shorter only for an item superseded by a later copy in the same batch.
+            if o.added.is_empty() || o.added.len() != item.passage_vectors.len() {
+                continue;
+            }
+            for (p, v) in o.added.iter().zip(&item.passage_vectors) {
+                self.check_dim(v)?;
+                batch.push((*p, v.as_slice()));
+            }
+            arts.push((&item.article, &o.added));
+        }
+        self.insert_batch(&batch);
+        let mut meta = self.meta.write();
+        for (a, pids) in arts {
+            add_to_meta(&mut meta, a, pids);
+        }
+        Ok(())
+    }
+
+    /// Inserts one passage of `article` (its date, source and category become filterable).
+    pub fn insert(&self, pid: u64, vector: &[f32], article: &Article) -> Result<(), IndexError> {
+        self.check_dim(vector)?;
+        self.insert_batch(&[(pid, vector)]);
+        add_to_meta(&mut self.meta.write(), article, &[pid]);
+        Ok(())
+    }
+
+    /// Inserts the passages of one article (parallel when there are many).
+    pub fn insert_article(
+        &self,
+        article: &Article,
+        pids: &[u64],
+        vectors: &[Vec<f32>],
+    ) -> Result<(), IndexError> {
+        if pids.len() != vectors.len() {
+            return Err(IndexError::Hnsw(format!(
+                "{} passage ids but {} vectors",
+                pids.len(),
+                vectors.len()
+            )));
+        }
+        for v in vectors {
+            self.check_dim(v)?;
+        }
+        let batch: Vec<(u64, &[f32])> = pids
+            .iter()
+            .copied()
+            .zip(vectors.iter().map(|v| v.as_slice()))
+            .collect();
+        self.insert_batch(&batch);
+        add_to_meta(&mut self.meta.write(), article, pids);
+        Ok(())
+    }
+
+    fn insert_batch(&self, batch: &[(u64, &[f32])]) {
+        if batch.is_empty() {
+            return;
+        }
+        let _w = self.write.lock();
+        self.graph.read().clone().insert(batch);
+    }
+
+    fn check_dim(&self, v: &[f32]) -> Result<(), IndexError> {
+        if v.len() != self.dim {
+            return Err(IndexError::Dim {
+                got: v.len(),
+                want: self.dim,
+            });
+        }
+        Ok(())
+    }
+
+    /// Marks passages deleted (tombstones): they are never returned again.
+    pub fn remove(&self, pids: &[u64]) {
+        if !pids.is_empty() {
+            self.meta.write().remove_pids(pids);
+        }
     }
 
     /// Drops a deleted article's passages (tombstones).
@@ -550,6 +647,15 @@ impl VectorIndex {
         self.meta.read().live()
     }
 
+    /// Live passages (same as [`VectorIndex::live`]).
+    pub fn len(&self) -> usize {
+        self.live()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.live() == 0
+    }
+
     /// Graph points that are no longer live.
     pub fn tombstones(&self) -> usize {
         let g = self.graph.read().clone();
@@ -604,7 +710,7 @@ impl VectorIndex {
 
     /// Persists the graph (compacting first when tombstones pass the threshold). Atomic: a crash
     /// at any point leaves either the previous save or this one.
-    pub fn save(&self, store: &Store) -> Result<VectorSaveReport, IndexError> {
+    pub fn save(&self) -> Result<VectorSaveReport, IndexError> {
         let t0 = Instant::now();
         let compacted = if self.needs_compaction() {
             let _w = self.write.lock();
@@ -616,7 +722,7 @@ impl VectorIndex {
         let _w = self.write.lock();
         let g = self.graph.read().clone();
         let points = g.len();
-        let hw = store.high_water()?;
+        let max_pid = g.points.read().keys().copied().max().unwrap_or(0);
         let mut generation = None;
         let mut graph_sum = None;
         let mut data_sum = None;
@@ -662,7 +768,7 @@ impl VectorIndex {
             ef_construction: g.hnsw.get_ef_construction(),
             points,
             live: self.live(),
-            store_high_water: hw,
+            max_pid,
             generation: generation.clone(),
             graph: graph_sum,
             data: data_sum,
@@ -749,4 +855,14 @@ fn now_nanos() -> u128 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0)
+}
+
+fn add_to_meta(meta: &mut MetaTable, a: &Article, pids: &[u64]) {
+    meta.add_passages(
+        &a.id,
+        a.published.map(|d| d.timestamp()),
+        a.source.as_deref(),
+        a.category.as_deref(),
+        pids,
+    );
 }

@@ -62,29 +62,18 @@ pub struct StoreManifest {
     pub format_version: u32,
 }
 
-/// A byte span into an article body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-}
-
-impl Span {
-    pub fn new(start: usize, end: usize) -> Span {
-        Span { start, end }
-    }
-}
+pub use crate::text::Span;
 
 /// A passage as handed to the store (before it has an id).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewPassage {
     pub start: usize,
     pub end: usize,
-    pub word_pieces: u32,
+    pub word_pieces: usize,
     /// Index of the first sentence of the passage (into `NewArticle::sentences`).
-    pub first_sentence: u32,
+    pub first_sentence: usize,
     /// Index of the last sentence, inclusive.
-    pub last_sentence: u32,
+    pub last_sentence: usize,
 }
 
 /// One article with everything derived from it, ready to be stored in one go.
@@ -108,9 +97,9 @@ pub struct StoredPassage {
     pub article_id: String,
     pub start: usize,
     pub end: usize,
-    pub word_pieces: u32,
-    pub first_sentence: u32,
-    pub last_sentence: u32,
+    pub word_pieces: usize,
+    pub first_sentence: usize,
+    pub last_sentence: usize,
 }
 
 /// Small per-article record, cheap to scan at start-up (no body, no vectors).
@@ -364,8 +353,8 @@ impl Store {
     /// the stored one are left untouched ([`Upsert::Unchanged`]). If the same id appears twice,
     /// the later item wins and passage ids created and dropped within the batch are reported in
     /// neither list.
-    pub fn upsert(&self, items: Vec<NewArticle>) -> Result<Vec<UpsertOutcome>, StoreError> {
-        for item in &items {
+    pub fn upsert(&self, items: &[NewArticle]) -> Result<Vec<UpsertOutcome>, StoreError> {
+        for item in items {
             item.validate(&self.manifest)?;
         }
         if items.is_empty() {
@@ -420,9 +409,9 @@ impl Store {
                         article_id: id.clone(),
                         start: p.start as u32,
                         end: p.end as u32,
-                        word_pieces: p.word_pieces,
-                        first_sentence: p.first_sentence,
-                        last_sentence: p.last_sentence,
+                        word_pieces: p.word_pieces as u32,
+                        first_sentence: p.first_sentence as u32,
+                        last_sentence: p.last_sentence as u32,
                     };
                     passages.insert(pid, bincode::serialize(&rec).unwrap().as_slice())?;
                     pvecs.insert(pid, f32s_to_bytes(v).as_slice())?;
@@ -792,7 +781,9 @@ impl NewArticle {
                 )));
             }
             if p.first_sentence > p.last_sentence
-                || (!self.sentences.is_empty() && p.last_sentence as usize >= self.sentences.len())
+                || (!self.sentences.is_empty() && p.last_sentence >= self.sentences.len())
+                || p.last_sentence > u32::MAX as usize
+                || p.word_pieces > u32::MAX as usize
             {
                 return Err(bad(format!(
                     "passage {i} sentence range {}..={} is invalid for {} sentences",
@@ -908,9 +899,9 @@ fn decode_passage(pid: u64, b: &[u8]) -> Result<StoredPassage, StoreError> {
         article_id: r.article_id,
         start: r.start as usize,
         end: r.end as usize,
-        word_pieces: r.word_pieces,
-        first_sentence: r.first_sentence,
-        last_sentence: r.last_sentence,
+        word_pieces: r.word_pieces as usize,
+        first_sentence: r.first_sentence as usize,
+        last_sentence: r.last_sentence as usize,
     })
 }
 
@@ -1018,15 +1009,13 @@ mod tests {
     fn upsert_reports_added_unchanged_updated_and_assigns_fresh_pids() {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path(), &manifest()).unwrap();
-        let o = s.upsert(vec![article("a", "Hello world. Again.")]).unwrap();
+        let o = s.upsert(&[article("a", "Hello world. Again.")]).unwrap();
         assert_eq!(o[0].status, Upsert::Added);
         assert_eq!(o[0].added, vec![1]);
-        let o = s.upsert(vec![article("a", "Hello world. Again.")]).unwrap();
+        let o = s.upsert(&[article("a", "Hello world. Again.")]).unwrap();
         assert_eq!(o[0].status, Upsert::Unchanged);
         assert!(o[0].added.is_empty() && o[0].removed.is_empty());
-        let o = s
-            .upsert(vec![article("a", "Hello there. Changed.")])
-            .unwrap();
+        let o = s.upsert(&[article("a", "Hello there. Changed.")]).unwrap();
         assert_eq!(o[0].status, Upsert::Updated);
         assert_eq!(o[0].removed, vec![1]);
         assert_eq!(o[0].added, vec![2]);
@@ -1055,7 +1044,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path(), &manifest()).unwrap();
         let o = s
-            .upsert(vec![
+            .upsert(&[
                 article("a", "First version."),
                 article("a", "Second version."),
             ])
@@ -1078,25 +1067,22 @@ mod tests {
         let good = article("good", "Fine text here.");
         let mut bad = article("bad", "Bad text here.");
         bad.passage_vectors[0] = vec![0.5; 3];
-        let e = s.upsert(vec![good.clone(), bad]).unwrap_err();
+        let e = s.upsert(&[good.clone(), bad]).unwrap_err();
         assert!(e.to_string().contains("dim 3"), "{e}");
         assert_eq!(s.counts().unwrap().articles, 0);
         let mut bad = article("bad", "Bad text here.");
         bad.passages[0].end = 999;
-        assert!(matches!(
-            s.upsert(vec![bad]),
-            Err(StoreError::Invalid { .. })
-        ));
+        assert!(matches!(s.upsert(&[bad]), Err(StoreError::Invalid { .. })));
         let mut bad = article("bad", "Bad text here.");
         bad.passage_vectors[0] = vec![0.9, 0.9, 0.0, 0.0];
         assert!(s
-            .upsert(vec![bad])
+            .upsert(&[bad])
             .unwrap_err()
             .to_string()
             .contains("normalised"));
         let mut bad = article("bad", "₹1.5 crore");
         bad.sentences[0] = Span::new(0, 1); // inside the 3-byte '₹'
-        assert!(s.upsert(vec![bad]).is_err());
+        assert!(s.upsert(&[bad]).is_err());
         assert_eq!(s.counts().unwrap().articles, 0);
     }
 }

@@ -49,18 +49,18 @@ pub fn wikinews() -> Vec<Article> {
                 .split('=')
                 .nth(1)
                 .map(|c| c.trim_end_matches(')').to_string());
-            out.push(Article {
-                id: s("id").unwrap(),
-                title: s("title").unwrap(),
-                body: s("body").unwrap(),
-                source: Some(source),
-                url: s("url"),
-                author: None,
-                category,
-                published,
-                date_inferred: false,
-                dateline: None,
-            });
+            out.push(
+                serde_json::from_value(serde_json::json!({
+                    "id": s("id").unwrap(),
+                    "title": s("title").unwrap(),
+                    "body": s("body").unwrap(),
+                    "source": source,
+                    "url": s("url"),
+                    "category": category,
+                    "published": published,
+                }))
+                .unwrap(),
+            );
         }
     }
     out
@@ -69,21 +69,15 @@ pub fn wikinews() -> Vec<Article> {
 /// A hand-written article (text written for these tests).
 pub fn article(id: &str, title: &str, body: &str, source: &str, date: &str) -> Article {
     let nd = NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
-    Article {
-        id: id.into(),
-        title: title.into(),
-        body: body.into(),
-        source: Some(source.into()),
-        url: None,
-        author: None,
-        category: Some("MSME".into()),
-        published: Some(DateTime::<FixedOffset>::from_naive_utc_and_offset(
-            nd.and_hms_opt(6, 30, 0).unwrap(),
-            FixedOffset::east_opt(5 * 3600 + 1800).unwrap(),
-        )),
-        date_inferred: false,
-        dateline: None,
-    }
+    let published = DateTime::<FixedOffset>::from_naive_utc_and_offset(
+        nd.and_hms_opt(1, 0, 0).unwrap(),
+        FixedOffset::east_opt(5 * 3600 + 1800).unwrap(),
+    );
+    serde_json::from_value(serde_json::json!({
+        "id": id, "title": title, "body": body, "source": source,
+        "category": "MSME", "published": published,
+    }))
+    .unwrap()
 }
 
 /// Deterministic unit vector for a text.
@@ -135,8 +129,8 @@ pub fn chunk(a: &Article) -> NewArticle {
             start: c[0].start,
             end: c[c.len() - 1].end,
             word_pieces: 60,
-            first_sentence: (i * 3) as u32,
-            last_sentence: (i * 3 + c.len() - 1) as u32,
+            first_sentence: i * 3,
+            last_sentence: i * 3 + c.len() - 1,
         })
         .collect();
     NewArticle {
@@ -162,6 +156,7 @@ pub fn open_store(dir: &Path) -> Store {
 /// Store with all Wikinews fixture articles.
 pub fn populated(dir: &Path) -> Store {
     let s = open_store(dir);
-    s.upsert(wikinews().iter().map(chunk).collect()).unwrap();
+    s.upsert(&wikinews().iter().map(chunk).collect::<Vec<_>>())
+        .unwrap();
     s
 }
