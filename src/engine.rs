@@ -13,13 +13,12 @@ use std::time::Instant;
 
 use parking_lot::Mutex;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::embed::{EmbedService, EmbedServiceOptions, Embedder};
 use crate::error::{Error, Result};
-use crate::index::{Bm25Index, Filters, VectorIndex};
+use crate::index::{Bm25Params, Filters, HnswParams, Indexes};
 use crate::ingest::{self, Article, Format, IngestOptions};
-use crate::store::{NewArticle, NewPassage, Store, StoreManifest, StoredPassage, Upsert};
+use crate::store::{article_content_hash, NewArticle, NewPassage, Store, StoreManifest, StoredPassage, Upsert};
 use crate::text::{self, PassageSpan, Span, WordPieceCounter};
 
 /// Bumped whenever what the store holds changes meaning (chunking rules, vector kinds…).
@@ -34,7 +33,7 @@ pub struct EngineConfig {
     pub model_dir: PathBuf,
     /// Word-piece budget of a passage.
     pub passage_budget: usize,
-    /// Bound on queued embedding work before the service answers "overloaded".
+    /// Bulk embedding jobs that may wait before the service answers "overloaded".
     pub embed_queue: usize,
 }
 
@@ -45,7 +44,7 @@ impl EngineConfig {
             data_dir: data_dir.into(),
             model_dir: crate::embed::default_model_dir(),
             passage_budget: 128,
-            embed_queue: 64,
+            embed_queue: 16,
         }
     }
 }
@@ -135,8 +134,7 @@ pub struct Engine {
     embed: EmbedService,
     counter: WordPieceCounter,
     store: Store,
-    vectors: VectorIndex,
-    bm25: Bm25Index,
+    indexes: Indexes,
     write: Mutex<()>,
     ingests: AtomicU64,
 }
@@ -158,12 +156,17 @@ impl Engine {
             format_version: FORMAT_VERSION,
         };
         let store = Store::open(&cfg.data_dir, &manifest)?;
-        let vectors = VectorIndex::open(&cfg.data_dir.join("hnsw"), &store, &manifest)?;
-        let bm25 = Bm25Index::open(&cfg.data_dir.join("bm25"), &store)?;
+        let (indexes, report) = Indexes::open(
+            &cfg.data_dir,
+            &store,
+            HnswParams::default(),
+            Bm25Params::default(),
+        )?;
+        tracing::debug!(?report, "indexes opened");
         let embed = EmbedService::start(
             embedder.clone(),
             EmbedServiceOptions {
-                queue_capacity: cfg.embed_queue,
+                bulk_queue: cfg.embed_queue,
                 ..Default::default()
             },
         );
@@ -173,8 +176,7 @@ impl Engine {
             embed,
             counter,
             store,
-            vectors,
-            bm25,
+            indexes,
             write: Mutex::new(()),
             ingests: AtomicU64::new(0),
         }))
@@ -223,7 +225,7 @@ impl Engine {
         for chunk in articles.chunks(CHUNK) {
             let mut prepared = Vec::new();
             for a in chunk {
-                let hash = content_hash(a);
+                let hash = article_content_hash(a);
                 if self.store.content_hash(&a.id)?.as_deref() == Some(hash.as_str()) {
                     report.unchanged += 1;
                     continue;
@@ -236,8 +238,7 @@ impl Engine {
             progress(chunk.len());
         }
         if report.added + report.updated > 0 {
-            self.vectors.save()?;
-            self.bm25.commit()?;
+            self.indexes.save()?;
         }
         self.ingests.fetch_add(1, Ordering::Relaxed);
         report.seconds = started.elapsed().as_secs_f64();
@@ -293,8 +294,9 @@ impl Engine {
                     start: ps.start,
                     end: ps.end,
                     word_pieces: ps.word_pieces,
+                    // The store counts the last sentence inclusively.
                     first_sentence: ps.first_sentence,
-                    last_sentence: ps.last_sentence,
+                    last_sentence: ps.last_sentence.saturating_sub(1).max(ps.first_sentence),
                 })
                 .collect();
             items.push(NewArticle {
@@ -307,18 +309,14 @@ impl Engine {
             });
         }
         let outcomes = self.store.upsert(&items)?;
-        for (item, outcome) in items.iter().zip(outcomes) {
-            match outcome.upsert {
+        for o in &outcomes {
+            match o.status {
                 Upsert::Added => report.added += 1,
                 Upsert::Updated => report.updated += 1,
                 Upsert::Unchanged => report.unchanged += 1,
             }
-            self.vectors.remove(&outcome.removed);
-            for (pid, v) in outcome.added.iter().zip(&item.passage_vectors) {
-                self.vectors.insert(*pid, v, &item.article);
-            }
-            self.bm25.upsert_article(&item.article, &outcome.added, &item.passages)?;
         }
+        self.indexes.apply_items(&items, &outcomes)?;
         Ok(())
     }
 
@@ -327,10 +325,8 @@ impl Engine {
         let _guard = self.write.lock();
         match self.store.delete(id)? {
             Some(removed) => {
-                self.vectors.remove(&removed);
-                self.bm25.delete_article(id)?;
-                self.vectors.save()?;
-                self.bm25.commit()?;
+                self.indexes.remove_article(id, &removed)?;
+                self.indexes.save()?;
                 Ok(true)
             }
             None => Ok(false),
@@ -359,12 +355,12 @@ impl Engine {
 
     /// Nearest passages by vector, filters applied inside the search.
     pub fn dense(&self, query: &[f32], k: usize, filters: &Filters) -> Result<Vec<(u64, f32)>> {
-        Ok(self.vectors.search(query, k, filters)?)
+        Ok(self.indexes.vector.search(query, k, filters)?)
     }
 
     /// Best passages by BM25, filters applied inside the search.
     pub fn bm25(&self, query: &str, k: usize, filters: &Filters) -> Result<Vec<(u64, f32)>> {
-        Ok(self.bm25.search(query, k, filters)?)
+        Ok(self.indexes.bm25.search(query, k, filters)?)
     }
 
     /// A passage with its article, or None when it was deleted meanwhile.
@@ -388,7 +384,7 @@ impl Engine {
             article: Arc::new(article),
             span: Span { start, end },
             first_sentence,
-            last_sentence,
+            last_sentence: last_sentence + 1,
         }))
     }
 
@@ -414,18 +410,18 @@ impl Engine {
 
     /// Counts for metrics and logs.
     pub fn stats(&self) -> EngineStats {
-        let c = self.store.counts();
+        let c = self.store.counts().unwrap_or_default();
         EngineStats {
             articles: c.articles,
             passages: c.passages,
-            index_points: self.vectors.len() as u64,
+            index_points: self.indexes.vector.live() as u64,
             ingests: self.ingests.load(Ordering::Relaxed),
         }
     }
 
     /// True when the store holds no article (first start).
     pub fn is_empty(&self) -> bool {
-        self.store.counts().articles == 0
+        self.store.counts().map(|c| c.articles == 0).unwrap_or(true)
     }
 
     /// Where the data lives.
@@ -439,12 +435,6 @@ struct Prepared {
     hash: String,
     sentences: Vec<Span>,
     passages: Vec<PassageSpan>,
-}
-
-/// sha256 of the article's canonical JSON: equal content, equal hash.
-pub fn content_hash(a: &Article) -> String {
-    let json = serde_json::to_vec(a).expect("an Article always serialises");
-    hex::encode(Sha256::digest(&json))
 }
 
 fn dedup_last(articles: Vec<Article>) -> Vec<Article> {

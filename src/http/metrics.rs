@@ -104,9 +104,9 @@ impl Metrics {
             self.passages.set(s.passages as i64);
             self.index_points.set(s.index_points as i64);
             let es = e.embed_service().stats();
-            self.embed_batches.set(es.batches as i64);
-            self.embed_texts.set(es.texts as i64);
-            self.embed_queries.set(es.queries as i64);
+            self.embed_batches.set(es.model.batches as i64);
+            self.embed_texts.set(es.model.texts as i64);
+            self.embed_queries.set(es.model.queries as i64);
         }
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)

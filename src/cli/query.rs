@@ -1,0 +1,298 @@
+//! `newsdesk ask | search | brief | summarize`: on the local data dir (no server needed) or
+//! against a running server with `--url`; readable text by default, JSON with `--json`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::Args;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::answer::{
+    self, AskRequest, AskResponse, BriefRequest, BriefResponse, FilterSpec, Mode, SearchRequest,
+    SearchResponse, SummarizeRequest, SummarizeResponse,
+};
+use crate::engine::{Engine, EngineConfig};
+
+/// Flags shared by the query commands.
+#[derive(Debug, Args, Clone)]
+pub struct Common {
+    /// Ask a running server (e.g. http://127.0.0.1:8080) instead of opening the data dir.
+    #[arg(long, env = "NEWSDESK_URL")]
+    pub url: Option<String>,
+    /// Bearer key for the server's reads.
+    #[arg(long, env = "NEWSDESK_READ_KEY", hide_env_values = true)]
+    pub key: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Only articles published at or after (RFC 3339 or YYYY-MM-DD).
+    #[arg(long)]
+    pub after: Option<String>,
+    /// Only articles published at or before (RFC 3339 or YYYY-MM-DD).
+    #[arg(long)]
+    pub before: Option<String>,
+    /// Only this source (repeatable).
+    #[arg(long = "source")]
+    pub sources: Vec<String>,
+    /// Only this category (repeatable).
+    #[arg(long = "category")]
+    pub categories: Vec<String>,
+    /// Retriever: dense, bm25 or hybrid.
+    #[arg(long, value_parser = parse_mode)]
+    pub mode: Option<Mode>,
+}
+
+fn parse_mode(s: &str) -> Result<Mode, String> {
+    match s {
+        "dense" => Ok(Mode::Dense),
+        "bm25" => Ok(Mode::Bm25),
+        "hybrid" => Ok(Mode::Hybrid),
+        _ => Err(format!("unknown mode {s:?}: dense, bm25 or hybrid")),
+    }
+}
+
+impl Common {
+    fn filters(&self) -> Option<FilterSpec> {
+        let f = FilterSpec {
+            published_after: self.after.clone(),
+            published_before: self.before.clone(),
+            sources: self.sources.clone(),
+            categories: self.categories.clone(),
+        };
+        let empty = f.published_after.is_none()
+            && f.published_before.is_none()
+            && f.sources.is_empty()
+            && f.categories.is_empty();
+        (!empty).then_some(f)
+    }
+}
+
+/// `newsdesk ask`.
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// The question.
+    pub question: String,
+    /// Supporting passages to read.
+    #[arg(short, long, default_value_t = 5)]
+    pub k: usize,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `newsdesk search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The query.
+    pub query: String,
+    /// Number of hits.
+    #[arg(short, long, default_value_t = 10)]
+    pub k: usize,
+    /// One hit per article.
+    #[arg(long)]
+    pub group_by_article: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `newsdesk brief`.
+#[derive(Debug, Args)]
+pub struct BriefArgs {
+    /// The topic.
+    pub topic: String,
+    /// Word budget.
+    #[arg(long, default_value_t = 200)]
+    pub max_words: usize,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `newsdesk summarize`.
+#[derive(Debug, Args)]
+pub struct SummarizeArgs {
+    /// A stored article id.
+    #[arg(long, conflicts_with = "file", required_unless_present = "file")]
+    pub id: Option<String>,
+    /// Or a text file (`-` for stdin).
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// Sentences in the summary.
+    #[arg(long, default_value_t = 3)]
+    pub max_sentences: usize,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+fn open_local(data: &Path, model: &Path) -> anyhow::Result<Arc<Engine>> {
+    anyhow::ensure!(
+        data.join("newsdesk.redb").exists(),
+        "no data in {} — run `newsdesk ingest PATH…` or `newsdesk serve` first, or pass --url",
+        data.display()
+    );
+    let mut cfg = EngineConfig::new(data);
+    cfg.model_dir = model.to_path_buf();
+    Ok(Engine::open(cfg)?)
+}
+
+fn remote<Req: Serialize, Resp: DeserializeOwned>(
+    common: &Common,
+    path: &str,
+    req: &Req,
+) -> anyhow::Result<Resp> {
+    let base = common.url.as_deref().expect("remote needs --url");
+    let url = format!("{}{path}", base.trim_end_matches('/'));
+    let mut call = ureq::post(&url).set("Content-Type", "application/json");
+    if let Some(k) = &common.key {
+        call = call.set("Authorization", &format!("Bearer {k}"));
+    }
+    match call.send_json(serde_json::to_value(req)?) {
+        Ok(resp) => Ok(resp.into_json()?),
+        Err(ureq::Error::Status(code, resp)) => {
+            let body: serde_json::Value = resp.into_json().unwrap_or_default();
+            let msg = body["error"]["message"].as_str().unwrap_or("").to_string();
+            let c = body["error"]["code"].as_str().unwrap_or("").to_string();
+            anyhow::bail!("server answered {code} {c}: {msg}")
+        }
+        Err(e) => anyhow::bail!("cannot reach {url}: {e}"),
+    }
+}
+
+fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) -> anyhow::Result<i32> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        print!("{}", text(value));
+    }
+    Ok(0)
+}
+
+fn cite_line(c: &answer::Citation) -> String {
+    let date = c.published.as_deref().map(|d| d.get(..10).unwrap_or(d)).unwrap_or("undated");
+    format!(
+        "— {} · {} · {} · bytes {}–{}{}",
+        c.title,
+        c.source.as_deref().unwrap_or("unknown source"),
+        date,
+        c.start,
+        c.end,
+        c.url.as_deref().map(|u| format!(" · {u}")).unwrap_or_default()
+    )
+}
+
+/// Runs `newsdesk ask`.
+pub fn ask(data: &Path, model: &Path, a: AskArgs) -> anyhow::Result<i32> {
+    let req = AskRequest {
+        question: a.question,
+        k: Some(a.k),
+        filters: a.common.filters(),
+        mode: a.common.mode,
+    };
+    let resp: AskResponse = if a.common.url.is_some() {
+        remote(&a.common, "/v1/ask", &req)?
+    } else {
+        let engine = open_local(data, model)?;
+        answer::check_query(&req.question, "question")?;
+        let qv = engine.embed_query_blocking(&req.question)?;
+        answer::ask(&engine, &req, &qv)?
+    };
+    print(a.common.json, &resp, |r| {
+        let mut s = format!("Q: {}\n", r.question);
+        if !r.answered {
+            s.push_str(&format!(
+                "Not answered: {}\n",
+                r.explanation.as_deref().unwrap_or("")
+            ));
+            return s;
+        }
+        s.push_str(&format!("A (confidence {:.2}):\n", r.confidence));
+        for (i, a) in r.answer.iter().enumerate() {
+            s.push_str(&format!("  {}. \"{}\"\n     {}\n", i + 1, a.text.trim(), cite_line(&a.citation)));
+        }
+        s
+    })
+}
+
+/// Runs `newsdesk search`.
+pub fn search(data: &Path, model: &Path, a: SearchArgs) -> anyhow::Result<i32> {
+    let req = SearchRequest {
+        query: a.query,
+        k: Some(a.k),
+        filters: a.common.filters(),
+        group_by_article: a.group_by_article,
+        mode: a.common.mode,
+    };
+    let resp: SearchResponse = if a.common.url.is_some() {
+        remote(&a.common, "/v1/search", &req)?
+    } else {
+        let engine = open_local(data, model)?;
+        answer::check_query(&req.query, "query")?;
+        let qv = engine.embed_query_blocking(&req.query)?;
+        answer::search(&engine, &req, &qv)?
+    };
+    print(a.common.json, &resp, |r| {
+        let mut s = String::new();
+        if r.hits.is_empty() {
+            s.push_str("No hits.\n");
+        }
+        for (i, h) in r.hits.iter().enumerate() {
+            s.push_str(&format!(
+                "{:>2}. [{:.3}] {}\n    {}\n    {}\n",
+                i + 1,
+                h.scores.score,
+                h.citation.title,
+                h.highlight.text.trim(),
+                cite_line(&h.citation)
+            ));
+        }
+        s
+    })
+}
+
+/// Runs `newsdesk brief`.
+pub fn brief(data: &Path, model: &Path, a: BriefArgs) -> anyhow::Result<i32> {
+    let req = BriefRequest {
+        topic: a.topic,
+        max_words: Some(a.max_words),
+        filters: a.common.filters(),
+        mode: a.common.mode,
+    };
+    let resp: BriefResponse = if a.common.url.is_some() {
+        remote(&a.common, "/v1/brief", &req)?
+    } else {
+        let engine = open_local(data, model)?;
+        answer::check_query(&req.topic, "topic")?;
+        let qv = engine.embed_query_blocking(&req.topic)?;
+        answer::brief(&engine, &req, &qv)?
+    };
+    print(a.common.json, &resp, |r| r.markdown.clone())
+}
+
+/// Runs `newsdesk summarize`.
+pub fn summarize(data: &Path, model: &Path, a: SummarizeArgs) -> anyhow::Result<i32> {
+    let text = match &a.file {
+        Some(f) => Some(String::from_utf8(super::ingest::read_input(f)?)?),
+        None => None,
+    };
+    let req = SummarizeRequest {
+        article_id: a.id,
+        text,
+        max_sentences: Some(a.max_sentences),
+        max_words: None,
+    };
+    let resp: SummarizeResponse = if a.common.url.is_some() {
+        remote(&a.common, "/v1/summarize", &req)?
+    } else {
+        let engine = open_local(data, model)?;
+        answer::summarize(&engine, &req)?
+    };
+    print(a.common.json, &resp, |r| {
+        let mut s = String::new();
+        if let Some(t) = &r.title {
+            s.push_str(&format!("{t}\n\n"));
+        }
+        for x in &r.sentences {
+            s.push_str(&format!("- {} (bytes {}–{})\n", x.text.trim(), x.start, x.end));
+        }
+        s
+    })
+}

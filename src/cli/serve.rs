@@ -1,0 +1,233 @@
+//! `newsdesk serve`: bind first (so `/health` answers at once), then load the model and the
+//! index in the background, ingest the demo corpus on a first start, and turn `/ready` green.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::engine::{Engine, EngineConfig};
+use crate::http::{app, AppState, HttpSettings};
+
+/// `newsdesk serve` flags.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "NEWSDESK_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// Do not ingest the demo corpus into an empty data dir.
+    #[arg(long, env = "NEWSDESK_NO_DEMO")]
+    pub no_demo: bool,
+    /// Demo corpus directory (defaults to the bundled fixtures/).
+    #[arg(long, env = "NEWSDESK_DEMO_DIR")]
+    pub demo_dir: Option<PathBuf>,
+    /// Bearer key required for writes (POST/DELETE /v1/documents).
+    #[arg(long, env = "NEWSDESK_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Bearer key required for reads (the write key also works).
+    #[arg(long, env = "NEWSDESK_READ_KEY", hide_env_values = true)]
+    pub read_key: Option<String>,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "NEWSDESK_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Requests running longer get 503.
+    #[arg(long, env = "NEWSDESK_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// Requests doing model/index work at once; more get 503 + Retry-After.
+    #[arg(long, env = "NEWSDESK_MAX_IN_FLIGHT", default_value_t = 32)]
+    pub max_in_flight: usize,
+    /// Word-piece budget of a passage (a data dir keeps the value it was built with).
+    #[arg(long, env = "NEWSDESK_PASSAGE_BUDGET", default_value_t = 128)]
+    pub passage_budget: usize,
+}
+
+/// Validated serve settings.
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    /// Where to listen.
+    pub addr: SocketAddr,
+    /// HTTP limits and keys.
+    pub http: HttpSettings,
+    /// Engine paths and parameters.
+    pub engine: EngineConfig,
+    /// Demo corpus to load into an empty data dir, if any.
+    pub demo: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// Checks every flag once.
+    pub fn validate(self, data: &Path, model: &Path) -> anyhow::Result<ServeSettings> {
+        let addr: SocketAddr = self
+            .addr
+            .parse()
+            .with_context(|| format!("--addr {:?} is not host:port", self.addr))?;
+        anyhow::ensure!(self.max_body_bytes >= 1024, "--max-body-bytes must be at least 1024");
+        anyhow::ensure!(self.request_timeout_secs >= 1, "--request-timeout-secs must be ≥ 1");
+        anyhow::ensure!(self.max_in_flight >= 1, "--max-in-flight must be ≥ 1");
+        anyhow::ensure!(
+            (16..=256).contains(&self.passage_budget),
+            "--passage-budget must be between 16 and 256 word pieces"
+        );
+        let nonempty = |k: Option<String>| k.filter(|s| !s.trim().is_empty());
+        let mut engine = EngineConfig::new(data);
+        engine.model_dir = model.to_path_buf();
+        engine.passage_budget = self.passage_budget;
+        Ok(ServeSettings {
+            addr,
+            http: HttpSettings {
+                api_key: nonempty(self.api_key),
+                read_key: nonempty(self.read_key),
+                max_body_bytes: self.max_body_bytes,
+                request_timeout: Duration::from_secs(self.request_timeout_secs),
+                max_in_flight: self.max_in_flight,
+            },
+            engine,
+            demo: if self.no_demo {
+                None
+            } else {
+                Some(self.demo_dir.unwrap_or_else(default_demo_dir))
+            },
+        })
+    }
+}
+
+/// The bundled demo corpus: `<crate>/fixtures` when present, else `./fixtures`.
+pub fn default_demo_dir() -> PathBuf {
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    if bundled.is_dir() {
+        bundled
+    } else {
+        PathBuf::from("fixtures")
+    }
+}
+
+/// The files of the demo corpus: the two seed articles and the Wikinews JSONL files.
+pub fn demo_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for (sub, exts) in [("seeds", &["txt", "xml"][..]), ("demo", &["jsonl"][..])] {
+        if let Ok(rd) = std::fs::read_dir(dir.join(sub)) {
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.extension()
+                    .and_then(|x| x.to_str())
+                    .is_some_and(|x| exts.contains(&x))
+                {
+                    files.push(p);
+                }
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub fn run(data: &Path, model: &Path, args: ServeArgs) -> anyhow::Result<i32> {
+    let settings = args.validate(data, model)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(serve(settings))?;
+    Ok(0)
+}
+
+/// Binds the configured address and serves.
+pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(settings.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.addr))?;
+    serve_listener(listener, settings).await
+}
+
+/// Serves on a bound listener (tests bind port 0): `/health` answers at once, the engine loads
+/// in the background and `/ready` turns 200 when it and the demo corpus are in.
+pub async fn serve_listener(
+    listener: tokio::net::TcpListener,
+    settings: ServeSettings,
+) -> anyhow::Result<()> {
+    let state = AppState::new(settings.http.clone());
+    tracing::info!(
+        "newsdesk listening on http://{} (data dir {})",
+        listener.local_addr()?,
+        settings.engine.data_dir.display()
+    );
+    let loader = state.clone();
+    let engine_cfg = settings.engine.clone();
+    let demo = settings.demo.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = load(engine_cfg, demo.as_deref(), &loader) {
+            tracing::error!("could not load the engine: {e:#}");
+            std::process::exit(1);
+        }
+    });
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("newsdesk stopped");
+    Ok(())
+}
+
+fn load(cfg: EngineConfig, demo: Option<&Path>, state: &AppState) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let engine = Engine::open(cfg)?;
+    let stats = engine.stats();
+    tracing::info!(
+        "loaded model {} and index: {} articles, {} passages ({:.2} s)",
+        engine.model().name,
+        stats.articles,
+        stats.passages,
+        started.elapsed().as_secs_f64()
+    );
+    state.set_engine(engine.clone());
+    if let Some(dir) = demo {
+        if engine.is_empty() {
+            let files = demo_files(dir);
+            tracing::info!(
+                "empty data dir: ingesting the demo corpus ({} files from {})",
+                files.len(),
+                dir.display()
+            );
+            let paths: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+            let out = crate::cli::ingest::ingest_paths(
+                &engine,
+                &paths,
+                &crate::ingest::IngestOptions::default(),
+                false,
+            )?;
+            for f in &out.failures {
+                tracing::warn!("demo file not ingested: {f}");
+            }
+            tracing::info!(
+                "demo corpus loaded: {} articles, {} passages, {:.1} s",
+                out.report.added,
+                out.report.passages,
+                out.report.seconds
+            );
+        }
+    }
+    state.set_ready();
+    tracing::info!("ready");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
