@@ -145,9 +145,11 @@ pub unsafe fn matmul_block(
 #[inline]
 pub fn exp_scalar(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
-    let n = (x * std::f32::consts::LOG2_E).round();
-    let r = n.mul_add(-LN2_HI, x);
-    let r = n.mul_add(-LN2_LO, r);
+    // Round to nearest with the 1.5·2^23 trick (no libm call on baseline x86-64).
+    const MAGIC: f32 = 12_582_912.0;
+    let n = (x * std::f32::consts::LOG2_E + MAGIC) - MAGIC;
+    let r = x - n * LN2_HI;
+    let r = r - n * LN2_LO;
     let p = poly_exp(r);
     let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
     p * scale
@@ -169,7 +171,7 @@ const EXP_C: [f32; 7] = [
 fn poly_exp(r: f32) -> f32 {
     let mut p = EXP_C[6];
     for c in EXP_C[..6].iter().rev() {
-        p = p.mul_add(r, *c);
+        p = p * r + *c;
     }
     p
 }
@@ -193,10 +195,10 @@ const ERFC_P: [f32; 10] = [
 #[inline]
 pub fn gelu_scalar(x: f32) -> f32 {
     let z = x.abs() * std::f32::consts::FRAC_1_SQRT_2;
-    let t = 1.0 / (0.5f32.mul_add(z, 1.0));
+    let t = 1.0 / (0.5 * z + 1.0);
     let mut p = ERFC_P[9];
     for c in ERFC_P[..9].iter().rev() {
-        p = p.mul_add(t, *c);
+        p = p * t + *c;
     }
     // y = erfc(z); Φ(x) = 1 - y/2 for x ≥ 0, y/2 for x < 0.
     let y = t * exp_scalar(p - z * z);
@@ -266,7 +268,7 @@ mod portable {
                     for r in 0..rows {
                         let av = *a.add((i + r) * lda + kk);
                         for j in 0..NR {
-                            acc[r][j] = av.mul_add(brow[j], acc[r][j]);
+                            acc[r][j] += av * brow[j];
                         }
                     }
                 }

@@ -1,0 +1,237 @@
+//! Query/batch consistency and the embedding service: queries on a separate priority path,
+//! bounded queues that refuse with `Overloaded`, counters.
+
+use newsdesk::embed::{
+    cosine, default_model_dir, EmbedError, EmbedService, EmbedServiceOptions, Embedder,
+};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+fn embedder() -> Arc<Embedder> {
+    static E: OnceLock<Arc<Embedder>> = OnceLock::new();
+    E.get_or_init(|| Arc::new(Embedder::load(&default_model_dir()).expect("model loads")))
+        .clone()
+}
+
+/// Real passages: the reference fixture's long texts (SQuAD paragraphs, SciFact abstracts).
+fn passages() -> Vec<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/minilm-reference.jsonl"
+    );
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["word_pieces_with_specials"].as_u64().unwrap() > 100)
+        .map(|v| v["text"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn query_and_batch_agree_and_order_is_kept() {
+    let e = embedder();
+    let ps = passages();
+    let mut texts: Vec<&str> = ps.iter().take(20).map(|s| s.as_str()).collect();
+    texts.insert(7, "What did SIDBI announce for MSME clusters?");
+    texts.push("");
+    let batch = e.embed_batch(&texts).unwrap();
+    for (i, t) in texts.iter().enumerate() {
+        let q = e.embed_query(t).unwrap();
+        let c = cosine(&q, &batch[i]);
+        assert!(c > 0.99999, "text {i}: query vs batch cosine {c}");
+    }
+    // Order: each batch vector is closest to its own text's query vector.
+    let q7 = e.embed_query(texts[7]).unwrap();
+    let best = (0..batch.len())
+        .max_by(|&a, &b| cosine(&q7, &batch[a]).total_cmp(&cosine(&q7, &batch[b])))
+        .unwrap();
+    assert_eq!(best, 7);
+}
+
+#[test]
+fn a_query_completes_while_a_large_bulk_job_is_running_and_queued() {
+    let service = EmbedService::start(embedder(), EmbedServiceOptions::default());
+    let ps = passages();
+    // ~180 long passages: seconds of bulk work, hundreds of times one query.
+    let big: Vec<String> = ps.iter().cycle().take(ps.len() * 3).cloned().collect();
+    let n_big = big.len();
+    let bulk_done = Arc::new(AtomicBool::new(false));
+    let s2 = service.clone();
+    let d2 = bulk_done.clone();
+    let bulk = std::thread::spawn(move || {
+        let r = s2.bulk_blocking(big);
+        d2.store(true, Ordering::SeqCst);
+        r
+    });
+    // A second bulk job waits in the queue behind the first.
+    let s3 = service.clone();
+    let small: Vec<String> = ps.iter().take(5).cloned().collect();
+    let queued_done = Arc::new(AtomicBool::new(false));
+    let qd = queued_done.clone();
+    let queued = std::thread::spawn(move || {
+        let r = s3.bulk_blocking(small);
+        qd.store(true, Ordering::SeqCst);
+        r
+    });
+    // Wait until the big job is really running on the model.
+    while service.stats().bulk_running == 0 || service.stats().model.batches == 0 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let q = rt
+        .block_on(service.query("Which agency convened the cluster consultation?".into()))
+        .unwrap();
+    // The query finished while the big job was still going.
+    assert!(
+        !bulk_done.load(Ordering::SeqCst),
+        "query waited behind the bulk job"
+    );
+    assert!(
+        !queued_done.load(Ordering::SeqCst),
+        "query waited behind the queued job"
+    );
+    assert_eq!(q.len(), 384);
+    let direct = embedder()
+        .embed_query("Which agency convened the cluster consultation?")
+        .unwrap();
+    assert!(cosine(&q, &direct) > 0.99999);
+    let stats = service.stats();
+    assert!(stats.model.queries >= 1);
+    let out = bulk.join().unwrap().unwrap();
+    assert_eq!(out.len(), n_big);
+    assert_eq!(queued.join().unwrap().unwrap().len(), 5);
+}
+
+#[test]
+fn full_bulk_queue_answers_overloaded_at_once() {
+    let service = EmbedService::start(
+        embedder(),
+        EmbedServiceOptions {
+            bulk_queue: 1,
+            ..Default::default()
+        },
+    );
+    let ps = passages();
+    let job: Vec<String> = ps.clone();
+    // At most one job runs and one waits; the rest must be refused, immediately.
+    let mut handles = Vec::new();
+    for _ in 0..2 {
+        let s = service.clone();
+        let j = job.clone();
+        handles.push(std::thread::spawn(move || s.bulk_blocking(j)));
+    }
+    // Wait until both are accepted (one running, one queued) or refused.
+    let t0 = std::time::Instant::now();
+    while service.stats().bulk_jobs + service.stats().rejected < 2 {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        assert!(t0.elapsed().as_secs() < 60);
+    }
+    let started = std::time::Instant::now();
+    let third = service.bulk_blocking(job.clone());
+    assert!(matches!(third, Err(EmbedError::Overloaded)), "{third:?}");
+    assert!(
+        started.elapsed().as_millis() < 1000,
+        "refusal must not wait for the queue"
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    assert!(matches!(
+        rt.block_on(service.bulk(job.clone())),
+        Err(EmbedError::Overloaded)
+    ));
+    assert!(service.stats().rejected >= 2);
+    let mut ok = 0;
+    for h in handles {
+        match h.join().unwrap() {
+            Ok(v) => {
+                assert_eq!(v.len(), job.len());
+                ok += 1;
+            }
+            Err(EmbedError::Overloaded) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(ok >= 1);
+}
+
+#[test]
+fn full_query_queue_answers_overloaded() {
+    let service = EmbedService::start(
+        embedder(),
+        EmbedServiceOptions {
+            query_queue: 1,
+            query_micro_batch: 1,
+            ..Default::default()
+        },
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let results = rt.block_on(async {
+        let futs: Vec<_> = (0..200)
+            .map(|i| service.query(format!("question number {i} about MSME clusters")))
+            .collect();
+        futures_join_all(futs).await
+    });
+    let overloaded = results
+        .iter()
+        .filter(|r| matches!(r, Err(EmbedError::Overloaded)))
+        .count();
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert!(
+        overloaded > 0,
+        "a 1-slot queue took 200 simultaneous queries"
+    );
+    assert!(ok > 0);
+    assert_eq!(ok + overloaded, 200);
+    assert_eq!(service.stats().rejected as usize, overloaded);
+}
+
+/// Start every future (each submits on its first poll) before awaiting any of them.
+async fn futures_join_all<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futs.into_iter().map(Box::pin).collect();
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let mut done: Vec<Option<F::Output>> = Vec::new();
+    for p in pinned.iter_mut() {
+        done.push(match p.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(v) => Some(v),
+            std::task::Poll::Pending => None,
+        });
+    }
+    let mut outs = Vec::new();
+    for (p, d) in pinned.into_iter().zip(done) {
+        outs.push(match d {
+            Some(v) => v,
+            None => p.await,
+        });
+    }
+    outs
+}
+
+#[test]
+fn counters_count_model_work_only() {
+    let e = Arc::new(Embedder::load(&default_model_dir()).unwrap());
+    let service = EmbedService::start(e.clone(), EmbedServiceOptions::default());
+    assert_eq!(service.stats().model.texts, 0);
+    assert_eq!(service.stats().model.batches, 0);
+    let v = service
+        .bulk_blocking(vec!["one".into(), "two words".into(), String::new()])
+        .unwrap();
+    assert_eq!(v.len(), 3);
+    let s = service.stats();
+    assert_eq!(s.model.texts, 3);
+    assert_eq!(s.model.queries, 0);
+    assert_eq!(s.model.tokens, 3 + 4 + 2);
+    assert_eq!(s.bulk_jobs, 1);
+    service.query_blocking("three".into()).unwrap();
+    let s = service.stats();
+    assert_eq!(s.model.texts, 4);
+    assert_eq!(s.model.queries, 1);
+    // An empty bulk job does no model work.
+    assert!(service.bulk_blocking(Vec::new()).unwrap().is_empty());
+    assert_eq!(service.stats().model.batches, s.model.batches);
+}
