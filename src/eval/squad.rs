@@ -1,0 +1,192 @@
+//! `newsdesk eval squad FILE`: SQuAD v1.1. Every paragraph becomes an article (its Wikipedia
+//! title as the headline); every question is asked the way `/v1/ask` answers it
+//! ([`crate::answer::ask`], default weights, hybrid retrieval).
+//!
+//! Measures, per question, averaged:
+//! * `answer_sentence_hit@1`: the first answer sentence contains a gold answer string
+//!   (case-folded, whitespace-normalised). A question newsdesk declines to answer
+//!   (`answered: false`) counts as a miss: every SQuAD question has an answer in the corpus.
+//! * `paragraph_hit@1`, `paragraph_hit@5`: the question's paragraph is among the first 1 or 5
+//!   distinct paragraphs of the system's ranked evidence (newsdesk: its supporting passages;
+//!   the baselines: their ranked sentences).
+//!
+//! Baselines over the same sentences (the product's segmentation) and the same sentence
+//! vectors: BM25 over single sentences and an exact dense ranking of sentence vectors.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use serde_json::json;
+
+use super::baselines::{DenseSentences, SentenceBm25};
+use super::common::{
+    contains_answer, embed_all, eval_article, ingest_all, open_workspace, print_table, r4,
+};
+use super::data::{load_squad, take_limit, SquadQuestion};
+use super::ir::dedup_ranked;
+use crate::answer::ask::{ask_with, AskRequest, AskWeights};
+
+/// Sentences a baseline ranks per question (enough to find 5 distinct paragraphs).
+const SENTENCES: usize = 60;
+
+/// Hit counts of one system.
+#[derive(Debug, Default, Clone, Copy)]
+struct Hits {
+    p1: usize,
+    p5: usize,
+    s1: usize,
+    answered: usize,
+}
+
+impl Hits {
+    fn add(
+        &mut self,
+        q: &SquadQuestion,
+        paragraphs: &[String],
+        first: Option<&str>,
+        gold_id: &str,
+    ) {
+        self.p1 += paragraphs.first().is_some_and(|p| p == gold_id) as usize;
+        self.p5 += paragraphs.iter().take(5).any(|p| p == gold_id) as usize;
+        if let Some(s) = first {
+            self.answered += 1;
+            self.s1 += contains_answer(s, &q.answers) as usize;
+        }
+    }
+}
+
+/// Runs the evaluation and prints a table and one JSON line: `{"newsdesk":
+/// {"paragraph_hit@1", "paragraph_hit@5", "answer_sentence_hit@1"}, "bm25": {…}, "dense_exact": {…}}`.
+pub fn run_eval_squad(
+    file: &Path,
+    data: Option<&Path>,
+    limit: Option<usize>,
+    model_dir: &Path,
+) -> Result<()> {
+    let squad = load_squad(file)?;
+    let total = squad.questions.len();
+    let questions = take_limit(squad.questions.clone(), limit);
+    eprintln!(
+        "squad: {} paragraphs, {} of {} questions",
+        squad.paragraphs.len(),
+        questions.len(),
+        total
+    );
+    let ws = open_workspace(data, model_dir)?;
+    let articles = squad
+        .paragraphs
+        .iter()
+        .map(|p| eval_article(&p.id, &p.title, &p.context, None))
+        .collect::<Result<Vec<_>>>()?;
+    ingest_all(&ws, articles, "paragraphs")?;
+
+    // Every stored sentence with its paragraph and vector, for the baselines.
+    let mut sent_text: Vec<String> = Vec::new();
+    let mut sent_owner: Vec<usize> = Vec::new();
+    let mut sent_vecs: Vec<Vec<f32>> = Vec::new();
+    for (pi, p) in squad.paragraphs.iter().enumerate() {
+        let Some(article) = ws.engine.article(&p.id)? else {
+            bail!("paragraph {} was not stored", p.id);
+        };
+        for s in ws.engine.sentences(&p.id)? {
+            sent_text.push(article.body[s.span.start..s.span.end].to_string());
+            sent_owner.push(pi);
+            sent_vecs.push(s.vector);
+        }
+    }
+    eprintln!("squad: {} sentences", sent_text.len());
+    let bm25 = SentenceBm25::build(sent_text.iter().map(String::as_str))?;
+    let dense = DenseSentences::new(sent_vecs);
+
+    let texts: Vec<String> = questions.iter().map(|q| q.question.clone()).collect();
+    let qvecs = embed_all(&ws, &texts, "questions")?;
+    let weights = AskWeights::default();
+    let (mut nd, mut bm, mut de) = (Hits::default(), Hits::default(), Hits::default());
+    let mut ask_secs = 0.0;
+    for (q, v) in questions.iter().zip(&qvecs) {
+        let gold = &squad.paragraphs[q.paragraph].id;
+        // newsdesk: what /v1/ask returns, reading 10 passages.
+        let t = Instant::now();
+        let req = AskRequest {
+            question: q.question.clone(),
+            k: Some(10),
+            filters: None,
+            mode: None,
+        };
+        let resp = ask_with(&ws.engine, &req, v, &weights)?;
+        ask_secs += t.elapsed().as_secs_f64();
+        let paras = dedup_ranked(resp.passages.iter().map(|p| p.citation.article_id.clone()));
+        let first = resp
+            .answered
+            .then(|| resp.answer.first().map(|a| a.text.as_str()))
+            .flatten();
+        nd.add(q, &paras, first, gold);
+        // BM25 over sentences.
+        let hits = bm25.search(&q.question, SENTENCES)?;
+        let paras = dedup_ranked(
+            hits.iter()
+                .map(|h| squad.paragraphs[sent_owner[h.0]].id.clone()),
+        );
+        bm.add(
+            q,
+            &paras,
+            hits.first().map(|h| sent_text[h.0].as_str()),
+            gold,
+        );
+        // Exact dense over sentences.
+        let hits = dense.search(v, SENTENCES);
+        let paras = dedup_ranked(
+            hits.iter()
+                .map(|h| squad.paragraphs[sent_owner[h.0]].id.clone()),
+        );
+        de.add(
+            q,
+            &paras,
+            hits.first().map(|h| sent_text[h.0].as_str()),
+            gold,
+        );
+    }
+    let n = questions.len().max(1) as f64;
+    let row = |name: &str, h: &Hits| {
+        vec![
+            name.to_string(),
+            format!("{:.4}", h.p1 as f64 / n),
+            format!("{:.4}", h.p5 as f64 / n),
+            format!("{:.4}", h.s1 as f64 / n),
+            format!("{:.4}", h.answered as f64 / n),
+        ]
+    };
+    print_table(
+        &format!(
+            "SQuAD v1.1 ({} questions over {} paragraphs; newsdesk ask {:.1} ms/question)",
+            questions.len(),
+            squad.paragraphs.len(),
+            ask_secs * 1000.0 / n
+        ),
+        &[
+            "system",
+            "paragraph_hit@1",
+            "paragraph_hit@5",
+            "answer_sentence_hit@1",
+            "answered",
+        ],
+        &[
+            row("newsdesk", &nd),
+            row("bm25", &bm),
+            row("dense_exact", &de),
+        ],
+    );
+    let obj = |h: &Hits| {
+        json!({
+            "paragraph_hit@1": r4(h.p1 as f64 / n),
+            "paragraph_hit@5": r4(h.p5 as f64 / n),
+            "answer_sentence_hit@1": r4(h.s1 as f64 / n),
+        })
+    };
+    println!(
+        "{}",
+        json!({"newsdesk": obj(&nd), "bm25": obj(&bm), "dense_exact": obj(&de)})
+    );
+    Ok(())
+}
