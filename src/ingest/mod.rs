@@ -297,14 +297,29 @@ pub fn parse_document(bytes: &[u8], format: Option<Format>, opts: &IngestOptions
         Format::Json => json::parse_json(&text, opts, &mut warnings)?,
         Format::Jsonl => json::parse_jsonl(&text, opts, &mut warnings)?,
     };
-    let mut seen = std::collections::HashSet::new();
+    // Ids must be unique within a document. The same item twice is dropped; a publisher reusing
+    // one guid for different items gets the later ones a derived, still stable id.
+    let mut seen: std::collections::HashMap<String, (String, String)> = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(articles.len());
-    for a in articles {
-        if seen.insert(a.id.clone()) {
-            out.push(a);
-        } else {
-            warnings.push(format!("duplicate id {:?} ({}); kept the first", a.id, fields::short(&a.title)));
+    for mut a in articles {
+        match seen.get(&a.id) {
+            None => {}
+            Some((t, b)) if *t == a.title && *b == a.body => {
+                warnings.push(format!("duplicate item {:?} ({}); kept the first", a.id, fields::short(&a.title)));
+                continue;
+            }
+            Some(_) => {
+                let new_id = format!("{}#{}", a.id, &hash_id(&[&a.title, &a.body])[..12]);
+                warnings.push(format!("id {:?} is reused by different items; {:?} gets id {new_id:?}", a.id, fields::short(&a.title)));
+                a.id = new_id;
+                if seen.contains_key(&a.id) {
+                    warnings.push(format!("duplicate item {:?} ({}); kept the first", a.id, fields::short(&a.title)));
+                    continue;
+                }
+            }
         }
+        seen.insert(a.id.clone(), (a.title.clone(), a.body.clone()));
+        out.push(a);
     }
     Ok(Parsed { format, encoding: d.encoding, articles: out, warnings })
 }
@@ -327,11 +342,11 @@ fn parse_xml(text: &str, format: Format, opts: &IngestOptions, warnings: &mut Ve
             }
         }
     }
-    if out.is_empty() {
+    if out.is_empty() && format == Format::NewsXml {
         if let Some(r) = first_reason {
             return Err(IngestError::NoArticles(r));
         }
-        if format == Format::NewsXml {
+        {
             return Err(IngestError::NoArticles(format!(
                 "<{}> holds no element with article fields (title, body/fulldesc/description, date, …)",
                 root.name
@@ -425,7 +440,12 @@ mod tests {
         let xml = b"<rss><channel><item><guid>1</guid><title>a</title></item><item><guid>1</guid><title>a</title></item></channel></rss>";
         let p = parse_document(xml, None, &IngestOptions::default()).unwrap();
         assert_eq!(p.articles.len(), 1);
-        assert!(p.warnings[0].contains("duplicate id"));
+        assert!(p.warnings[0].contains("duplicate item"));
+        let xml = b"<rss><channel><item><guid>1</guid><title>a</title></item><item><guid>1</guid><title>b</title></item></channel></rss>";
+        let p = parse_document(xml, None, &IngestOptions::default()).unwrap();
+        assert_eq!(p.articles.len(), 2);
+        assert_eq!(p.articles[0].id, "1");
+        assert!(p.articles[1].id.starts_with("1#"));
     }
 
     #[test]

@@ -231,6 +231,7 @@ pub(crate) fn walk(text: &str, mode: Mode, mut on_record: impl FnMut(Node)) -> R
     }
     let mut dtd = HashMap::new();
     let mut stack: Vec<Node> = Vec::new();
+    let mut scopes: NsScopes = Vec::new();
     let mut root: Option<Node> = None;
     loop {
         let ev = match reader.read_event() {
@@ -249,14 +250,16 @@ pub(crate) fn walk(text: &str, mode: Mode, mut on_record: impl FnMut(Node)) -> R
                 if stack.len() >= MAX_DEPTH {
                     return Err(xml_error(text, reader.buffer_position() as usize, format!("elements nested deeper than {MAX_DEPTH}")));
                 }
-                stack.push(start_node(&e));
+                stack.push(start_node(&e, &mut scopes));
             }
             Event::Empty(e) => {
-                let node = start_node(&e);
+                let node = start_node(&e, &mut scopes);
+                scopes.pop();
                 close(node, &mut stack, &mut root, mode, &mut on_record);
             }
             Event::End(_) => {
                 let node = stack.pop().expect("quick-xml checks end names");
+                scopes.pop();
                 close(node, &mut stack, &mut root, mode, &mut on_record);
             }
             Event::Text(t) => {
@@ -303,15 +306,47 @@ pub(crate) fn walk(text: &str, mode: Mode, mut on_record: impl FnMut(Node)) -> R
     root.ok_or(IngestError::Empty)
 }
 
-fn start_node(e: &quick_xml::events::BytesStart) -> Node {
-    let name = String::from_utf8_lossy(e.name().as_ref()).to_lowercase();
+/// Conventional prefixes for the namespaces whose elements we map, so `<a10:link>` bound to the
+/// Atom namespace reads as `atom:link` whatever prefix the feed chose.
+const KNOWN_NS: &[(&str, &str)] = &[
+    ("http://www.w3.org/2005/atom", "atom"),
+    ("http://purl.org/dc/elements/1.1/", "dc"),
+    ("http://purl.org/dc/terms/", "dcterms"),
+    ("http://purl.org/rss/1.0/modules/content/", "content"),
+    ("http://search.yahoo.com/mrss/", "media"),
+    ("http://www.itunes.com/dtds/podcast-1.0.dtd", "itunes"),
+    ("http://www.w3.org/1999/02/22-rdf-syntax-ns#", "rdf"),
+    ("http://rssnamespace.org/feedburner/ext/1.0", "feedburner"),
+    ("http://www.w3.org/1999/xhtml", "xhtml"),
+];
+
+/// Namespace bindings in scope: (prefix, uri) per open element, innermost last.
+type NsScopes = Vec<Vec<(String, String)>>;
+
+fn start_node(e: &quick_xml::events::BytesStart, scopes: &mut NsScopes) -> Node {
+    let written = String::from_utf8_lossy(e.name().as_ref()).to_lowercase();
     let mut attrs = Vec::new();
+    let mut decls = Vec::new();
     for a in e.attributes().with_checks(false).flatten() {
         let k = String::from_utf8_lossy(a.key.as_ref()).to_lowercase();
         let raw = String::from_utf8_lossy(&a.value);
         let v = htmlize::unescape_attribute(raw.as_ref()).into_owned();
+        if let Some(prefix) = k.strip_prefix("xmlns:") {
+            decls.push((prefix.to_string(), v.trim().to_lowercase()));
+        }
         attrs.push((k, v));
     }
+    scopes.push(decls);
+    let name = match written.split_once(':') {
+        Some((prefix, local)) => {
+            let uri = scopes.iter().rev().flat_map(|s| s.iter()).find(|(p, _)| p == prefix).map(|(_, u)| u.as_str());
+            match uri.and_then(|u| KNOWN_NS.iter().find(|(k, _)| *k == u)) {
+                Some((_, canon)) => format!("{canon}:{local}"),
+                None => written.clone(),
+            }
+        }
+        None => written.clone(),
+    };
     Node { name, attrs, content: Vec::new() }
 }
 
@@ -363,6 +398,14 @@ mod tests {
         assert_eq!(root.name, "rss");
         let ch = root.children().next().unwrap();
         assert_eq!(ch.children().next().unwrap().text(), "T & Co");
+    }
+
+    #[test]
+    fn namespace_prefixes_are_canonical() {
+        let xml = r#"<rss xmlns:a10="http://www.w3.org/2005/Atom" xmlns:x="http://purl.org/dc/elements/1.1/"><channel><item><a10:link href="http://e.com/5"/><x:creator>Jo</x:creator><zz:thing/></item></channel></rss>"#;
+        let (recs, _) = records(xml, Mode::Feed).unwrap();
+        let names: Vec<&str> = recs[0].children().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, vec!["atom:link", "dc:creator", "zz:thing"]);
     }
 
     #[test]

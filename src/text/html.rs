@@ -7,6 +7,19 @@
 //! whitespace (including `&nbsp;` and `&#13;`) collapse to one space. A `<` that does not open a
 //! tag is kept as text, so no word is lost.
 
+/// C1 control characters in text almost always are windows-1252 bytes that were mislabelled
+/// as Latin-1 (`don\u{92}t`); read them as windows-1252 did (`don’t`), as browsers do.
+fn c1_to_cp1252(c: char) -> Option<char> {
+    let b = c as u32;
+    if !(0x80..=0x9f).contains(&b) {
+        return None;
+    }
+    let byte = [b as u8];
+    let (s, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&byte);
+    let c = s.chars().next();
+    c.filter(|d| !d.is_control())
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Brk {
     None,
@@ -32,6 +45,10 @@ impl Out {
             let ch = match ch {
                 '\u{a0}' | '\u{2007}' | '\u{202f}' => ' ',
                 '\u{200b}' | '\u{feff}' | '\u{ad}' => continue,
+                '\u{80}'..='\u{9f}' => match c1_to_cp1252(ch) {
+                    Some(c) => c,
+                    None => continue,
+                },
                 c if c.is_control() && !c.is_whitespace() => continue,
                 c => c,
             };
@@ -233,6 +250,10 @@ pub fn normalize_plain(text: &str, join_wrapped: bool) -> String {
             let ch = match ch {
                 '\u{a0}' | '\u{2007}' | '\u{202f}' | '\t' => ' ',
                 '\u{200b}' | '\u{feff}' | '\u{ad}' => continue,
+                '\u{80}'..='\u{9f}' => match c1_to_cp1252(ch) {
+                    Some(c) => c,
+                    None => continue,
+                },
                 c if c.is_control() => continue,
                 c => c,
             };
@@ -303,6 +324,12 @@ mod tests {
         assert_eq!(html_to_text("a < b and c<d, 3 <= 4"), "a < b and c<d, 3 <= 4");
         assert_eq!(html_to_text("x &lt;p&gt; y"), "x <p> y");
         assert_eq!(html_to_text("<p>unclosed <b"), "unclosed <b");
+    }
+
+    #[test]
+    fn c1_controls_read_as_windows_1252() {
+        assert_eq!(html_to_text("don\u{92}t \u{93}quoted\u{94} \u{81}x"), "don\u{2019}t \u{201c}quoted\u{201d} x");
+        assert_eq!(normalize_plain("don\u{92}t", false), "don\u{2019}t");
     }
 
     #[test]
