@@ -125,8 +125,10 @@ pub struct VectorOpenReport {
     pub points: usize,
     pub live: usize,
     pub compacted: bool,
-    /// Wall time of the whole open, and of its parts.
+    /// Wall time of the whole open, and of its parts: checking the files' sha256, hnsw_rs's
+    /// load (both inside `load_seconds`), rebuilding from the store.
     pub seconds: f64,
+    pub verify_seconds: f64,
     pub load_seconds: f64,
     pub rebuild_seconds: f64,
 }
@@ -270,7 +272,8 @@ impl VectorIndex {
             write: Mutex::new(()),
         };
         let t_load = Instant::now();
-        let loaded = idx.try_load();
+        let mut verify_seconds = 0.0;
+        let loaded = idx.try_load(&mut verify_seconds);
         let load_seconds = t_load.elapsed().as_secs_f64();
         let mut rebuild_seconds = 0.0;
         let source = match loaded {
@@ -323,6 +326,7 @@ impl VectorIndex {
             live: idx.live(),
             compacted,
             seconds: t0.elapsed().as_secs_f64(),
+            verify_seconds,
             load_seconds,
             rebuild_seconds,
         };
@@ -346,7 +350,7 @@ impl VectorIndex {
     }
 
     /// Loads the saved graph if it is present, compatible and intact; else says why not.
-    fn try_load(&self) -> Result<Graph, String> {
+    fn try_load(&self, verify_seconds: &mut f64) -> Result<Graph, String> {
         let path = self.manifest_path();
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
@@ -386,6 +390,7 @@ impl VectorIndex {
             return Err("manifest lists points but no files".into());
         };
         let gdir = self.dir.join(gen);
+        let tv = Instant::now();
         for (name, sum) in [("graph", gs), ("data", ds)] {
             let f = gdir.join(format!("{BASENAME}.hnsw.{name}"));
             let got = file_sum(&f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
@@ -400,6 +405,7 @@ impl VectorIndex {
                 ));
             }
         }
+        *verify_seconds = tv.elapsed().as_secs_f64();
         // hnsw_rs ties a loaded graph's lifetime to its HnswIo (for memory-mapped data, which we
         // do not use). The HnswIo is a few hundred bytes: leak it so the graph is 'static.
         let io: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(&gdir, BASENAME)));
@@ -409,7 +415,13 @@ impl VectorIndex {
         }))
         .map_err(|_| "hnsw_rs panicked while loading".to_string())?
         .map_err(|e| format!("hnsw_rs could not load the graph: {e}"))?;
+        let tg = Instant::now();
         let g = Graph::from_loaded(hnsw);
+        tracing::debug!(
+            verify_s = *verify_seconds,
+            index_points_s = tg.elapsed().as_secs_f64(),
+            "hnsw loaded"
+        );
         if g.len() != m.points {
             return Err(format!(
                 "graph has {} points, manifest says {}",

@@ -70,9 +70,9 @@ pub struct NewPassage {
     pub start: usize,
     pub end: usize,
     pub word_pieces: usize,
-    /// Index of the first sentence of the passage (into `NewArticle::sentences`).
+    /// The passage touches sentences `first_sentence..last_sentence` (exclusive end, indexes
+    /// into `NewArticle::sentences`), as `text::PassageSpan` reports them.
     pub first_sentence: usize,
-    /// Index of the last sentence, inclusive.
     pub last_sentence: usize,
 }
 
@@ -98,6 +98,7 @@ pub struct StoredPassage {
     pub start: usize,
     pub end: usize,
     pub word_pieces: usize,
+    /// Sentences `first_sentence..last_sentence` (exclusive end).
     pub first_sentence: usize,
     pub last_sentence: usize,
 }
@@ -196,6 +197,31 @@ redb_from!(
 pub fn article_content_hash(article: &Article) -> String {
     let json = serde_json::to_vec(article).expect("Article serialises to JSON");
     hex::encode(Sha256::digest(&json))
+}
+
+/// The manifest of the store in `dir`, without opening it for writing; `None` when there is
+/// no store there yet. For tools that open a data dir with whatever it was built with.
+pub fn read_manifest(dir: &Path) -> Result<Option<StoreManifest>, StoreError> {
+    let path = dir.join(STORE_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let db = Database::open(&path).map_err(|e| match e {
+        redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked(path.clone()),
+        other => other.into(),
+    })?;
+    let r = db.begin_read()?;
+    let t = match r.open_table(META) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let v = t.get(K_MANIFEST)?;
+    v.map(|v| {
+        serde_json::from_slice(v.value())
+            .map_err(|e| StoreError::Corrupt(format!("manifest in {}: {e}", path.display())))
+    })
+    .transpose()
 }
 
 /// The durable store. Cheap to share behind an `Arc`.
@@ -332,6 +358,14 @@ impl Store {
     /// Size of the redb file in bytes.
     pub fn file_bytes(&self) -> u64 {
         std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Rewrites the file without free pages (after bulk deletes or a large ingest). Needs
+    /// exclusive access; returns whether anything was reclaimed.
+    pub fn compact(&mut self) -> Result<bool, StoreError> {
+        self.db
+            .compact()
+            .map_err(|e| StoreError::Db(redb::Error::from(e)))
     }
 
     /// The content hash stored for an article, if it exists: the pipeline compares it with the
@@ -780,13 +814,13 @@ impl NewArticle {
                     p.start, p.end, body.len()
                 )));
             }
-            if p.first_sentence > p.last_sentence
-                || (!self.sentences.is_empty() && p.last_sentence >= self.sentences.len())
+            if p.first_sentence >= p.last_sentence
+                || (!self.sentences.is_empty() && p.last_sentence > self.sentences.len())
                 || p.last_sentence > u32::MAX as usize
                 || p.word_pieces > u32::MAX as usize
             {
                 return Err(bad(format!(
-                    "passage {i} sentence range {}..={} is invalid for {} sentences",
+                    "passage {i} sentence range {}..{} is invalid for {} sentences",
                     p.first_sentence,
                     p.last_sentence,
                     self.sentences.len()

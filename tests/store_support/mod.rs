@@ -130,7 +130,7 @@ pub fn chunk(a: &Article) -> NewArticle {
             end: c[c.len() - 1].end,
             word_pieces: 60,
             first_sentence: i * 3,
-            last_sentence: i * 3 + c.len() - 1,
+            last_sentence: i * 3 + c.len(),
         })
         .collect();
     NewArticle {
