@@ -18,7 +18,9 @@ use crate::embed::{EmbedService, EmbedServiceOptions, Embedder};
 use crate::error::{Error, Result};
 use crate::index::{Bm25Params, Filters, HnswParams, Indexes};
 use crate::ingest::{self, Article, Format, IngestOptions};
-use crate::store::{article_content_hash, NewArticle, NewPassage, Store, StoreManifest, StoredPassage, Upsert};
+use crate::store::{
+    article_content_hash, NewArticle, NewPassage, Store, StoreManifest, StoredPassage, Upsert,
+};
 use crate::text::{self, PassageSpan, Span, WordPieceCounter};
 
 /// Bumped whenever what the store holds changes meaning (chunking rules, vector kinds…).
@@ -294,9 +296,8 @@ impl Engine {
                     start: ps.start,
                     end: ps.end,
                     word_pieces: ps.word_pieces,
-                    // The store counts the last sentence inclusively.
                     first_sentence: ps.first_sentence,
-                    last_sentence: ps.last_sentence.saturating_sub(1).max(ps.first_sentence),
+                    last_sentence: ps.last_sentence,
                 })
                 .collect();
             items.push(NewArticle {
@@ -384,7 +385,7 @@ impl Engine {
             article: Arc::new(article),
             span: Span { start, end },
             first_sentence,
-            last_sentence: last_sentence + 1,
+            last_sentence,
         }))
     }
 

@@ -12,7 +12,10 @@ const SIDBI_LEAD: &str = "The Small Industries Development Bank of India (SIDBI)
 fn seed_ids(engine: &newsdesk::engine::Engine) -> (String, String) {
     // Seed 000 carries its own id; seed 002 (wire copy) gets a content id: find it by text.
     let knn = "45506".to_string();
-    assert!(engine.article(&knn).unwrap().is_some(), "KNN seed stored under its id");
+    assert!(
+        engine.article(&knn).unwrap().is_some(),
+        "KNN seed stored under its id"
+    );
     let req = newsdesk::answer::SearchRequest {
         query: "SIDBI Development of Industry Associations scheme".into(),
         k: Some(5),
@@ -38,18 +41,29 @@ async fn ask_sidbi_is_answered_from_the_wire_story_lead_with_exact_citation() {
     let engine = shared_engine();
     let (_, ani) = seed_ids(&engine);
     let r = router(engine.clone());
-    let (status, body) = post_json(&r, "/v1/ask", json!({"question": "What did SIDBI announce?"})).await;
+    let (status, body) = post_json(
+        &r,
+        "/v1/ask",
+        json!({"question": "What did SIDBI announce?"}),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["answered"], true, "{body:#}");
     let first = &body["answer"][0];
-    assert!(first["text"].as_str().unwrap().starts_with(SIDBI_LEAD), "{body:#}");
+    assert!(
+        first["text"].as_str().unwrap().starts_with(SIDBI_LEAD),
+        "{body:#}"
+    );
     let c = &first["citation"];
     assert_eq!(c["article_id"], ani.as_str());
     assert!(c["published"].as_str().unwrap().contains("-09-25T"), "{c}");
     // The offsets point at exactly the quoted text in the stored body.
     let (_, doc) = get(&r, &format!("/v1/documents/{ani}")).await;
     let body_text = doc["body"].as_str().unwrap();
-    let (s, e) = (c["start"].as_u64().unwrap() as usize, c["end"].as_u64().unwrap() as usize);
+    let (s, e) = (
+        c["start"].as_u64().unwrap() as usize,
+        c["end"].as_u64().unwrap() as usize,
+    );
     assert_eq!(&body_text[s..e], first["text"].as_str().unwrap());
     // The dateline is not part of the quote.
     assert!(!first["text"].as_str().unwrap().contains("(ANI)"));
@@ -96,7 +110,10 @@ async fn brief_on_clusters_cites_both_seeds_and_repeats_nothing() {
     assert!(sources.contains(&ani.as_str()), "{body:#}");
     let bullets = body["bullets"].as_array().unwrap();
     assert!(bullets.len() >= 2);
-    let mut texts: Vec<&str> = bullets.iter().map(|b| b["text"].as_str().unwrap()).collect();
+    let mut texts: Vec<&str> = bullets
+        .iter()
+        .map(|b| b["text"].as_str().unwrap())
+        .collect();
     let n = texts.len();
     texts.sort();
     texts.dedup();
@@ -119,7 +136,12 @@ async fn brief_on_clusters_cites_both_seeds_and_repeats_nothing() {
 #[tokio::test]
 async fn search_highlights_filters_and_groups() {
     let r = router(shared_engine());
-    let (status, body) = post_json(&r, "/v1/search", json!({"query": "export clusters consultation", "k": 5})).await;
+    let (status, body) = post_json(
+        &r,
+        "/v1/search",
+        json!({"query": "export clusters consultation", "k": 5}),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let hits = body["hits"].as_array().unwrap();
     assert!(!hits.is_empty() && hits.len() <= 5);
@@ -155,7 +177,9 @@ async fn search_highlights_filters_and_groups() {
     .await;
     let hits = filtered["hits"].as_array().unwrap();
     assert_eq!(hits.len(), 3, "k still met under a filter: {filtered:#}");
-    assert!(hits.iter().all(|h| h["citation"]["source"] == "knnindia.co.in"));
+    assert!(hits
+        .iter()
+        .all(|h| h["citation"]["source"] == "knnindia.co.in"));
 
     let (_, dated) = post_json(
         &r,
@@ -166,7 +190,10 @@ async fn search_highlights_filters_and_groups() {
     .await;
     let hits = dated["hits"].as_array().unwrap();
     assert!(!hits.is_empty());
-    assert!(hits.iter().all(|h| h["citation"]["published"].as_str().unwrap().starts_with("2026-03")));
+    assert!(hits.iter().all(|h| h["citation"]["published"]
+        .as_str()
+        .unwrap()
+        .starts_with("2026-03")));
 
     for mode in ["dense", "bm25", "hybrid"] {
         let (s, b) = post_json(&r, "/v1/search", json!({"query": "SIDBI", "mode": mode})).await;
@@ -178,7 +205,12 @@ async fn search_highlights_filters_and_groups() {
 #[tokio::test]
 async fn summarize_stored_and_raw_text() {
     let r = router(shared_engine());
-    let (status, body) = post_json(&r, "/v1/summarize", json!({"article_id": "45506", "max_sentences": 2})).await;
+    let (status, body) = post_json(
+        &r,
+        "/v1/summarize",
+        json!({"article_id": "45506", "max_sentences": 2}),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let sents = body["sentences"].as_array().unwrap();
     assert_eq!(sents.len(), 2);
@@ -186,14 +218,22 @@ async fn summarize_stored_and_raw_text() {
     let text = doc["body"].as_str().unwrap();
     let mut last = 0;
     for s in sents {
-        let (a, b) = (s["start"].as_u64().unwrap() as usize, s["end"].as_u64().unwrap() as usize);
+        let (a, b) = (
+            s["start"].as_u64().unwrap() as usize,
+            s["end"].as_u64().unwrap() as usize,
+        );
         assert_eq!(&text[a..b], s["text"].as_str().unwrap());
         assert!(a >= last, "summary sentences come in article order");
         last = b;
     }
     let raw = "Tata Motors reported higher sales. The company sold 50,000 cars in March. \
                Sales of electric cars doubled. Analysts expect growth to continue.";
-    let (status, body) = post_json(&r, "/v1/summarize", json!({"text": raw, "max_sentences": 1})).await;
+    let (status, body) = post_json(
+        &r,
+        "/v1/summarize",
+        json!({"text": raw, "max_sentences": 1}),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["sentences"].as_array().unwrap().len(), 1);
     let (status, _) = post_json(&r, "/v1/summarize", json!({"article_id": "nope"})).await;
@@ -214,7 +254,11 @@ async fn every_error_case_has_a_code_and_status() {
     let bad_json = post_raw(&r, "/v1/ask", Some("application/json"), "{\"question\": ").await;
     assert_error(&bad_json, StatusCode::BAD_REQUEST, "malformed_json");
     let no_type = post_raw(&r, "/v1/ask", Some("text/plain"), "{\"question\":\"x\"}").await;
-    assert_error(&no_type, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    assert_error(
+        &no_type,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
     let empty = post_json(&r, "/v1/ask", json!({"question": "   "})).await;
     assert_error(&empty, StatusCode::BAD_REQUEST, "empty_question");
     let k0 = post_json(&r, "/v1/search", json!({"query": "SIDBI", "k": 0})).await;
@@ -223,23 +267,56 @@ async fn every_error_case_has_a_code_and_status() {
     assert_error(&k_big, StatusCode::BAD_REQUEST, "k_out_of_range");
     let unknown_field = post_json(&r, "/v1/ask", json!({"question": "SIDBI?", "kk": 3})).await;
     assert_error(&unknown_field, StatusCode::BAD_REQUEST, "invalid_request");
-    let bad_filter = post_json(&r, "/v1/search", json!({"query": "SIDBI", "filters": {"published_after": "yesterday"}})).await;
+    let bad_filter = post_json(
+        &r,
+        "/v1/search",
+        json!({"query": "SIDBI", "filters": {"published_after": "yesterday"}}),
+    )
+    .await;
     assert_error(&bad_filter, StatusCode::BAD_REQUEST, "invalid_filter");
     let big = post_json(&r, "/v1/ask", json!({"question": "x".repeat(5000)})).await;
     assert_error(&big, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
-    let big_doc = post_raw(&r, "/v1/documents", Some("text/plain"), "word ".repeat(2000)).await;
+    let big_doc = post_raw(
+        &r,
+        "/v1/documents",
+        Some("text/plain"),
+        "word ".repeat(2000),
+    )
+    .await;
     assert_error(&big_doc, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
     let missing = get(&r, "/v1/documents/no-such-id").await;
     assert_error(&missing, StatusCode::NOT_FOUND, "document_not_found");
     let missing_del = delete(&r, "/v1/documents/no-such-id").await;
     assert_error(&missing_del, StatusCode::NOT_FOUND, "document_not_found");
-    let broken_xml = post_raw(&r, "/v1/documents", Some("application/rss+xml"), "<rss><channel><item><title>x</ti").await;
+    let broken_xml = post_raw(
+        &r,
+        "/v1/documents",
+        Some("application/rss+xml"),
+        "<rss><channel><item><title>x</ti",
+    )
+    .await;
     assert!(broken_xml.0.is_client_error(), "{broken_xml:?}");
     assert_eq!(broken_xml.1["error"]["code"], "invalid_document");
-    let bad_json_doc = post_raw(&r, "/v1/documents", Some("application/json"), "[{\"title\": ").await;
+    let bad_json_doc = post_raw(
+        &r,
+        "/v1/documents",
+        Some("application/json"),
+        "[{\"title\": ",
+    )
+    .await;
     assert_error(&bad_json_doc, StatusCode::BAD_REQUEST, "malformed_json");
-    let png = post_raw(&r, "/v1/documents", Some("image/png"), vec![0x89u8, b'P', b'N', b'G']).await;
-    assert_error(&png, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    let png = post_raw(
+        &r,
+        "/v1/documents",
+        Some("image/png"),
+        vec![0x89u8, b'P', b'N', b'G'],
+    )
+    .await;
+    assert_error(
+        &png,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
     let empty_doc = post_raw(&r, "/v1/documents", Some("application/json"), "  ").await;
     assert_error(&empty_doc, StatusCode::BAD_REQUEST, "empty_body");
     let no_route = get(&r, "/v2/nothing").await;
@@ -270,7 +347,10 @@ async fn documents_upsert_get_and_delete_everywhere() {
     let (_, b) = post_json(&r, "/v1/documents", doc.clone()).await;
     assert_eq!(b["unchanged"], 1, "{b}");
     let mut changed = doc.clone();
-    changed["body"] = json!(format!("{} It is the first such plant in India.", doc["body"].as_str().unwrap()));
+    changed["body"] = json!(format!(
+        "{} It is the first such plant in India.",
+        doc["body"].as_str().unwrap()
+    ));
     let (_, b) = post_json(&r, "/v1/documents", changed).await;
     assert_eq!(b["updated"], 1, "{b}");
 
@@ -282,15 +362,31 @@ async fn documents_upsert_get_and_delete_everywhere() {
     let (_, a) = post_json(&r, "/v1/ask", ask.clone()).await;
     assert_eq!(a["answered"], true, "{a:#}");
     assert_eq!(a["answer"][0]["citation"]["article_id"], "test-tata-1");
-    assert!(a["answer"][0]["text"].as_str().unwrap().contains("500 tonnes"));
+    assert!(a["answer"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("500 tonnes"));
 
     let (s, d) = delete(&r, "/v1/documents/test-tata-1").await;
     assert_eq!(s, StatusCode::OK, "{d}");
     let (_, a) = post_json(&r, "/v1/ask", ask).await;
-    assert!(!a.to_string().contains("test-tata-1"), "deleted doc still answers: {a:#}");
-    let (_, sr) = post_json(&r, "/v1/search", json!({"query": "Tata Steel green hydrogen Jamshedpur", "k": 20})).await;
+    assert!(
+        !a.to_string().contains("test-tata-1"),
+        "deleted doc still answers: {a:#}"
+    );
+    let (_, sr) = post_json(
+        &r,
+        "/v1/search",
+        json!({"query": "Tata Steel green hydrogen Jamshedpur", "k": 20}),
+    )
+    .await;
     assert!(!sr.to_string().contains("test-tata-1"), "{sr:#}");
-    let (_, br) = post_json(&r, "/v1/brief", json!({"topic": "green hydrogen steel plant"})).await;
+    let (_, br) = post_json(
+        &r,
+        "/v1/brief",
+        json!({"topic": "green hydrogen steel plant"}),
+    )
+    .await;
     assert!(!br.to_string().contains("test-tata-1"), "{br:#}");
     let (s, _) = get(&r, "/v1/documents/test-tata-1").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
@@ -367,18 +463,31 @@ async fn ops_endpoints() {
     assert!(b["articles"].as_u64().unwrap() >= 2);
     let (s, spec) = get(&r, "/openapi.json").await;
     assert_eq!(s, StatusCode::OK);
-    for p in ["/v1/ask", "/v1/brief", "/v1/search", "/v1/summarize", "/v1/documents", "/v1/documents/{id}"] {
+    for p in [
+        "/v1/ask",
+        "/v1/brief",
+        "/v1/search",
+        "/v1/summarize",
+        "/v1/documents",
+        "/v1/documents/{id}",
+    ] {
         assert!(spec["paths"][p].is_object(), "{p} missing from OpenAPI");
     }
     post_json(&r, "/v1/search", json!({"query": "SIDBI"})).await;
     let resp = tower::ServiceExt::oneshot(
         r.clone(),
-        axum::http::Request::get("/metrics").body(axum::body::Body::empty()).unwrap(),
+        axum::http::Request::get("/metrics")
+            .body(axum::body::Body::empty())
+            .unwrap(),
     )
     .await
     .unwrap();
     let text = String::from_utf8(
-        http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes().to_vec(),
+        http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
     )
     .unwrap();
     assert!(text.contains("newsdesk_http_requests_total{"), "{text}");
@@ -395,6 +504,11 @@ async fn not_ready_until_the_engine_is_loaded() {
     assert_eq!(s, StatusCode::OK);
     let got = get(&r, "/ready").await;
     assert_error(&got, StatusCode::SERVICE_UNAVAILABLE, "not_ready");
-    let got = post_json(&r, "/v1/ask", json!({"question": "What did SIDBI announce?"})).await;
+    let got = post_json(
+        &r,
+        "/v1/ask",
+        json!({"question": "What did SIDBI announce?"}),
+    )
+    .await;
     assert_error(&got, StatusCode::SERVICE_UNAVAILABLE, "not_ready");
 }

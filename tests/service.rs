@@ -61,7 +61,10 @@ async fn serves_over_a_real_socket_from_an_empty_data_dir() {
                 break;
             }
             assert_eq!(s, 503);
-            assert!(started.elapsed() < Duration::from_secs(300), "never became ready");
+            assert!(
+                started.elapsed() < Duration::from_secs(300),
+                "never became ready"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         let (s, body) = call(
@@ -75,7 +78,11 @@ async fn serves_over_a_real_socket_from_an_empty_data_dir() {
             .as_str()
             .unwrap()
             .starts_with("The Small Industries Development Bank of India (SIDBI) has launched"));
-        let (s, body) = call("POST", &format!("{b}/v1/ask"), Some(json!({"question": ""})));
+        let (s, body) = call(
+            "POST",
+            &format!("{b}/v1/ask"),
+            Some(json!({"question": ""})),
+        );
         assert_eq!(s, 400);
         assert_eq!(body["error"]["code"], "empty_question");
     })
@@ -127,7 +134,11 @@ fn a_restart_keeps_everything_and_embeds_nothing() {
     .unwrap();
     assert_eq!(out.report.unchanged, 2);
     assert_eq!(out.report.tokens, 0);
-    assert_eq!(engine.embed_service().stats().model.texts, 0, "nothing embedded in bulk after restart");
+    assert_eq!(
+        engine.embed_service().stats().model.texts,
+        0,
+        "nothing embedded in bulk after restart"
+    );
     eprintln!("reopen took {reopen:?}");
     drop(dir);
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::lexical::{share_present, Lexicon, PoolIdf};
+use super::lexical::{answer_kind, has_answer_kind, share_present, Lexicon, PoolIdf};
 use super::retrieve::{retrieve, Mode, RetrievedPassage};
 use super::{check_k, check_query, dot, ArticleCache, Citation, FilterSpec};
 use crate::engine::Engine;
@@ -93,6 +93,8 @@ pub struct AskWeights {
     pub passage: f32,
     /// Prior for early sentences of an article.
     pub lead: f32,
+    /// Bonus when the sentence holds the kind of thing asked for (a number for "how many"…).
+    pub kind: f32,
     /// Confidence threshold for answering.
     pub threshold: f32,
 }
@@ -105,6 +107,7 @@ impl Default for AskWeights {
             entity: 0.10,
             passage: 0.10,
             lead: 0.04,
+            kind: 0.10,
             threshold: 0.5,
         }
     }
@@ -146,7 +149,11 @@ pub fn gather_candidates(
     let mut cache = ArticleCache::default();
     let mut out: Vec<Candidate> = Vec::new();
     let mut seen: HashMap<(String, usize), usize> = HashMap::new();
-    let top = hits.first().map(|h| h.score).unwrap_or(1.0).max(f32::EPSILON);
+    let top = hits
+        .first()
+        .map(|h| h.score)
+        .unwrap_or(1.0)
+        .max(f32::EPSILON);
     for hit in hits {
         let Some(p) = engine.passage(hit.pid)? else {
             continue;
@@ -202,16 +209,30 @@ pub fn ask_with(
     let q_terms = lex.terms(&req.question);
     let q_entities = lex.entities(&req.question);
     let idf = PoolIdf::new(candidates.iter().map(|c| &c.terms));
+    let kind = answer_kind(&req.question);
 
+    // A sentence inside an article about the question's entities is about them too, even when
+    // it says "the plant" rather than "Tata Steel's plant".
+    let mut article_entities: HashMap<String, f32> = HashMap::new();
+    for c in &candidates {
+        article_entities
+            .entry(c.article.id.clone())
+            .or_insert_with(|| {
+                let terms = lex.term_set(&format!("{}\n{}", c.article.title, c.article.body));
+                share_present(&q_entities, &terms)
+            });
+    }
     let scored: Vec<(f32, Features)> = candidates
         .iter()
         .map(|c| {
             let f = Features {
                 dense: c.dense,
                 lexical: idf.coverage(&q_terms, &c.terms),
-                entity: share_present(&q_entities, &c.terms),
+                entity: 0.5 * share_present(&q_entities, &c.terms)
+                    + 0.5 * article_entities[&c.article.id],
                 passage: c.passage_score,
                 lead: 1.0 / (1.0 + c.index as f32),
+                kind: kind.is_some_and(|k| has_answer_kind(k, c.text(), &req.question)),
             };
             (f.score(w), f)
         })
@@ -309,6 +330,8 @@ pub struct Features {
     pub passage: f32,
     /// Lead prior.
     pub lead: f32,
+    /// Holds the kind of thing asked for.
+    pub kind: bool,
 }
 
 impl Features {
@@ -319,6 +342,7 @@ impl Features {
             + w.entity * self.entity
             + w.passage * self.passage
             + w.lead * self.lead
+            + if self.kind { w.kind } else { 0.0 }
     }
 
     /// Calibrated probability that the sentence answers the question. A logistic over the
@@ -333,7 +357,11 @@ impl Features {
     }
 }
 
-fn supporting(engine: &Engine, hits: &[RetrievedPassage], k: usize) -> Result<Vec<SupportingPassage>> {
+fn supporting(
+    engine: &Engine,
+    hits: &[RetrievedPassage],
+    k: usize,
+) -> Result<Vec<SupportingPassage>> {
     let mut out = Vec::new();
     for h in hits.iter().take(k) {
         if let Some(p) = engine.passage(h.pid)? {

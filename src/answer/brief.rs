@@ -207,7 +207,9 @@ pub fn brief(engine: &Engine, req: &BriefRequest, topic_vec: &[f32]) -> Result<B
         let Some((_, ri)) = best else { break };
         let i = reps[ri].0;
         words += candidates[i].text().split_whitespace().count();
-        *per_article.entry(candidates[i].article.id.as_str()).or_insert(0) += 1;
+        *per_article
+            .entry(candidates[i].article.id.as_str())
+            .or_insert(0) += 1;
         chosen.push(ri);
     }
 
@@ -268,7 +270,12 @@ pub fn brief(engine: &Engine, req: &BriefRequest, topic_vec: &[f32]) -> Result<B
     })
 }
 
-fn markdown(title: &str, generated_at: &str, bullets: &[Bullet], sources: &[BriefSource]) -> String {
+fn markdown(
+    title: &str,
+    generated_at: &str,
+    bullets: &[Bullet],
+    sources: &[BriefSource],
+) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# {title}\n");
     let _ = writeln!(

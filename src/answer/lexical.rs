@@ -8,19 +8,149 @@ use rust_stemmers::{Algorithm, Stemmer};
 
 /// Function words that carry no topic: question words, auxiliaries, articles, pronouns.
 const STOPWORDS: &[&str] = &[
-    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any",
-    "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both",
-    "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few",
-    "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers",
-    "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its",
-    "itself", "just", "may", "me", "might", "more", "most", "must", "my", "myself", "no", "nor",
-    "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves",
-    "out", "over", "own", "s", "said", "same", "says", "shall", "she", "should", "so", "some",
-    "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there",
-    "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very",
-    "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "whose",
-    "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "t",
-    "tell", "name", "many", "much", "kind", "type", "according",
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "down",
+    "during",
+    "each",
+    "few",
+    "for",
+    "from",
+    "further",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "may",
+    "me",
+    "might",
+    "more",
+    "most",
+    "must",
+    "my",
+    "myself",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "own",
+    "s",
+    "said",
+    "same",
+    "says",
+    "shall",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "whose",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+    "t",
+    "tell",
+    "name",
+    "many",
+    "much",
+    "kind",
+    "type",
+    "according",
 ];
 
 /// A tokenizer + stemmer shared by the answer code.
@@ -68,14 +198,19 @@ impl Lexicon {
                 } else if matches!(c, '-' | '.' | ',' | '\'' | '’')
                     && j + 1 < bytes.len()
                     && bytes[j + 1].1.is_alphanumeric()
-                    && (c != ',' || (bytes[j - 1].1.is_ascii_digit() && bytes[j + 1].1.is_ascii_digit()))
+                    && (c != ','
+                        || (bytes[j - 1].1.is_ascii_digit() && bytes[j + 1].1.is_ascii_digit()))
                 {
                     j += 2;
                 } else {
                     break;
                 }
             }
-            let end = if j < bytes.len() { bytes[j].0 } else { text.len() };
+            let end = if j < bytes.len() {
+                bytes[j].0
+            } else {
+                text.len()
+            };
             let surface = &text[start..end];
             let lower = surface.to_lowercase().replace('’', "'");
             let lower = lower.strip_suffix("'s").unwrap_or(&lower).to_string();
@@ -136,6 +271,146 @@ impl Lexicon {
             }
         }
         out
+    }
+}
+
+/// What kind of thing a question asks for, read off its wh-phrase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerKind {
+    /// How much / how many / what percentage …: wants a quantity.
+    Quantity,
+    /// When / what year / what date …: wants a time.
+    Time,
+    /// Who / whom / whose: wants a name.
+    Person,
+    /// Where: wants a place.
+    Place,
+}
+
+const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+];
+const NUMBER_WORDS: &[&str] = &[
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "twenty", "thirty", "forty", "fifty", "hundred", "thousand", "million", "billion",
+    "trillion", "crore", "crores", "lakh", "lakhs", "dozen", "half", "percent", "per",
+];
+
+/// The answer kind a question expects, if its wording says.
+pub fn answer_kind(question: &str) -> Option<AnswerKind> {
+    let q = question.trim().to_lowercase();
+    let starts = |p: &str| q.starts_with(p) || q.contains(&format!(" {p}"));
+    if starts("how much")
+        || starts("how many")
+        || starts("how long")
+        || starts("how old")
+        || starts("how far")
+        || starts("how large")
+        || starts("how big")
+        || starts("what percentage")
+        || starts("what percent")
+        || starts("what share")
+        || starts("what amount")
+        || starts("what number")
+    {
+        Some(AnswerKind::Quantity)
+    } else if starts("when")
+        || starts("what year")
+        || starts("which year")
+        || starts("what date")
+        || starts("what day")
+        || starts("what time")
+        || starts("what month")
+        || starts("which month")
+        || starts("what century")
+    {
+        Some(AnswerKind::Time)
+    } else if q.starts_with("who") || starts("whom") || starts("whose") {
+        Some(AnswerKind::Person)
+    } else if q.starts_with("where")
+        || starts("in which city")
+        || starts("in which country")
+        || starts("what city")
+        || starts("what country")
+        || starts("which city")
+        || starts("which country")
+    {
+        Some(AnswerKind::Place)
+    } else {
+        None
+    }
+}
+
+/// True when the sentence holds something of the expected kind that the question does not
+/// already hold (a number for "how many", a date for "when", a name for "who"…).
+pub fn has_answer_kind(kind: AnswerKind, sentence: &str, question: &str) -> bool {
+    let lex_words = |t: &str| -> Vec<String> {
+        t.split(|c: char| !(c.is_alphanumeric() || c == '.' || c == ',' || c == '%'))
+            .filter(|w| !w.is_empty())
+            .map(|w| w.trim_matches(|c| c == '.' || c == ',').to_string())
+            .collect()
+    };
+    let q_lower: std::collections::HashSet<String> = lex_words(question)
+        .iter()
+        .map(|w| w.to_lowercase())
+        .collect();
+    let words = lex_words(sentence);
+    let new = |w: &String| !q_lower.contains(&w.to_lowercase());
+    match kind {
+        AnswerKind::Quantity => words.iter().filter(|w| new(w)).any(|w| {
+            w.chars().any(|c| c.is_ascii_digit())
+                || NUMBER_WORDS.contains(&w.to_lowercase().as_str())
+        }),
+        AnswerKind::Time => words.iter().filter(|w| new(w)).any(|w| {
+            let l = w.to_lowercase();
+            MONTHS.contains(&l.as_str())
+                || (w.len() == 4
+                    && w.chars().all(|c| c.is_ascii_digit())
+                    && (w.starts_with("1") || w.starts_with("20")))
+                || l.ends_with("s") && l.len() == 5 && l[..4].chars().all(|c| c.is_ascii_digit())
+                || [
+                    "monday",
+                    "tuesday",
+                    "wednesday",
+                    "thursday",
+                    "friday",
+                    "saturday",
+                    "sunday",
+                    "yesterday",
+                    "today",
+                    "century",
+                ]
+                .contains(&l.as_str())
+        }),
+        AnswerKind::Person | AnswerKind::Place => {
+            words.iter().skip(1).filter(|w| new(w)).any(|w| {
+                w.chars().next().is_some_and(|c| c.is_uppercase())
+                    && w.chars().skip(1).any(|c| c.is_lowercase())
+            })
+        }
     }
 }
 
@@ -220,7 +495,10 @@ mod tests {
     #[test]
     fn question_terms_drop_question_words() {
         let lex = Lexicon::default();
-        assert_eq!(lex.terms("What did SIDBI announce?"), vec!["sidbi", "announc"]);
+        assert_eq!(
+            lex.terms("What did SIDBI announce?"),
+            vec!["sidbi", "announc"]
+        );
         assert_eq!(lex.entities("What did SIDBI announce?"), vec!["sidbi"]);
     }
 
@@ -234,6 +512,39 @@ mod tests {
         let q = lex.terms("What scheme did SIDBI launch for clusters?");
         assert!(idf.coverage(&q, &a) > idf.coverage(&q, &b));
         assert!(idf.coverage(&q, &a) > 0.9);
+    }
+
+    #[test]
+    fn answer_kinds_are_read_and_found() {
+        let q = "How much hydrogen will the Tata Steel plant produce?";
+        assert_eq!(answer_kind(q), Some(AnswerKind::Quantity));
+        assert!(has_answer_kind(
+            AnswerKind::Quantity,
+            "The plant will produce 500 tonnes of hydrogen a year.",
+            q
+        ));
+        assert!(!has_answer_kind(
+            AnswerKind::Quantity,
+            "Tata Steel commissioned a plant at its works.",
+            q
+        ));
+        let q = "When did the meeting take place?";
+        assert_eq!(answer_kind(q), Some(AnswerKind::Time));
+        assert!(has_answer_kind(
+            AnswerKind::Time,
+            "The meeting was held on 18 March 2026.",
+            q
+        ));
+        assert_eq!(
+            answer_kind("Who chaired the meeting?"),
+            Some(AnswerKind::Person)
+        );
+        assert!(has_answer_kind(
+            AnswerKind::Person,
+            "The meeting was chaired by Amardeep Singh Bhatia.",
+            "Who chaired the meeting?"
+        ));
+        assert_eq!(answer_kind("What did SIDBI announce?"), None);
     }
 
     #[test]

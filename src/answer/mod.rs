@@ -185,7 +185,11 @@ pub struct ArticleCache {
 
 impl ArticleCache {
     /// Sentences (with vectors) of an article, read once per request.
-    pub fn sentences(&mut self, engine: &Engine, article_id: &str) -> Result<Arc<Vec<SentenceView>>> {
+    pub fn sentences(
+        &mut self,
+        engine: &Engine,
+        article_id: &str,
+    ) -> Result<Arc<Vec<SentenceView>>> {
         if let Some(s) = self.sentences.get(article_id) {
             return Ok(s.clone());
         }
@@ -208,12 +212,21 @@ mod tests {
         }
         .to_filters()
         .unwrap();
-        assert_eq!(f.published_after.unwrap().to_rfc3339(), "2026-03-01T00:00:00+00:00");
+        assert_eq!(
+            f.published_after.unwrap().to_rfc3339(),
+            "2026-03-01T00:00:00+00:00"
+        );
         let bad = FilterSpec {
             published_after: Some("last tuesday".into()),
             ..Default::default()
         };
-        assert!(matches!(bad.to_filters(), Err(Error::Invalid { code: "invalid_filter", .. })));
+        assert!(matches!(
+            bad.to_filters(),
+            Err(Error::Invalid {
+                code: "invalid_filter",
+                ..
+            })
+        ));
         let inverted = FilterSpec {
             published_after: Some("2026-04-01".into()),
             published_before: Some("2026-03-01".into()),

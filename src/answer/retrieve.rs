@@ -66,7 +66,15 @@ pub fn retrieve(
     filters: &Filters,
     mode: Mode,
 ) -> Result<Vec<RetrievedPassage>> {
-    retrieve_with(engine, query, query_vec, k, filters, mode, Fusion::default())
+    retrieve_with(
+        engine,
+        query,
+        query_vec,
+        k,
+        filters,
+        mode,
+        Fusion::default(),
+    )
 }
 
 /// [`retrieve`] with explicit fusion parameters (evaluations tune them).

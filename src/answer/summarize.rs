@@ -102,20 +102,35 @@ pub fn summarize(engine: &Engine, req: &SummarizeRequest) -> Result<SummarizeRes
             let sents = engine.sentences(id)?;
             let spans: Vec<Span> = sents.iter().map(|s| s.span).collect();
             let vectors: Vec<Vec<f32>> = sents.into_iter().map(|s| s.vector).collect();
-            (Some(article.id), Some(article.title), article.body, spans, vectors)
+            (
+                Some(article.id),
+                Some(article.title),
+                article.body,
+                spans,
+                vectors,
+            )
         }
         (None, Some(text)) => {
             if text.trim().is_empty() {
-                return Err(Error::invalid("empty_text", "the text to summarise is empty"));
+                return Err(Error::invalid(
+                    "empty_text",
+                    "the text to summarise is empty",
+                ));
             }
             if text.len() > MAX_TEXT_BYTES {
                 return Err(Error::invalid(
                     "text_too_long",
-                    format!("text is {} bytes; the limit is {MAX_TEXT_BYTES}", text.len()),
+                    format!(
+                        "text is {} bytes; the limit is {MAX_TEXT_BYTES}",
+                        text.len()
+                    ),
                 ));
             }
             let spans = engine.segment(text);
-            let texts = spans.iter().map(|s| text[s.start..s.end].to_string()).collect();
+            let texts = spans
+                .iter()
+                .map(|s| text[s.start..s.end].to_string())
+                .collect();
             let vectors = engine.embed_texts_blocking(texts)?;
             (None, None, text.clone(), spans, vectors)
         }
@@ -180,8 +195,8 @@ pub fn rank_sentences(
     for i in 0..n {
         for j in (i + 1)..n {
             let overlap = sets[i].intersection(&sets[j]).count() as f32;
-            let denom = ((sets[i].len().max(1) as f32).ln() + (sets[j].len().max(1) as f32).ln())
-                .max(1.0);
+            let denom =
+                ((sets[i].len().max(1) as f32).ln() + (sets[j].len().max(1) as f32).ln()).max(1.0);
             let lexical = overlap / denom;
             let vector = dot(&vectors[i], &vectors[j]).max(0.0);
             let s = w.vector_share * vector + (1.0 - w.vector_share) * lexical.min(1.0);
@@ -190,7 +205,9 @@ pub fn rank_sentences(
         }
     }
     // PageRank.
-    let out_weight: Vec<f32> = (0..n).map(|i| sim[i * n..(i + 1) * n].iter().sum()).collect();
+    let out_weight: Vec<f32> = (0..n)
+        .map(|i| sim[i * n..(i + 1) * n].iter().sum())
+        .collect();
     let mut rank = vec![1.0 / n as f32; n];
     for _ in 0..40 {
         let mut next = vec![(1.0 - 0.85) / n as f32; n];
@@ -205,7 +222,11 @@ pub fn rank_sentences(
         }
         rank = next;
     }
-    let max = rank.iter().cloned().fold(f32::MIN, f32::max).max(f32::EPSILON);
+    let max = rank
+        .iter()
+        .cloned()
+        .fold(f32::MIN, f32::max)
+        .max(f32::EPSILON);
     let score: Vec<f32> = rank
         .iter()
         .enumerate()
@@ -233,7 +254,9 @@ pub fn rank_sentences(
         {
             continue;
         }
-        let wc = body[spans[i].start..spans[i].end].split_whitespace().count();
+        let wc = body[spans[i].start..spans[i].end]
+            .split_whitespace()
+            .count();
         if let Some(limit) = max_words {
             if words + wc > limit && !chosen.is_empty() {
                 continue;
@@ -257,7 +280,8 @@ mod tests {
 
     #[test]
     fn central_sentences_win_and_come_back_in_order() {
-        let body = "Cats purr. SIDBI funds clusters of MSMEs. SIDBI clusters help MSMEs grow. Rain fell.";
+        let body =
+            "Cats purr. SIDBI funds clusters of MSMEs. SIDBI clusters help MSMEs grow. Rain fell.";
         let spans = crate::text::segment(body);
         assert_eq!(spans.len(), 4);
         let vectors = vec![
@@ -283,7 +307,11 @@ mod tests {
         let picked = rank_sentences(body, &spans, &vectors, 3, Some(6), &w);
         let words: usize = picked
             .iter()
-            .map(|(i, _)| body[spans[*i].start..spans[*i].end].split_whitespace().count())
+            .map(|(i, _)| {
+                body[spans[*i].start..spans[*i].end]
+                    .split_whitespace()
+                    .count()
+            })
             .sum();
         assert!(words <= 6, "{picked:?}");
     }

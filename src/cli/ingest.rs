@@ -20,7 +20,8 @@ pub struct PathsOutcome {
     pub failures: Vec<String>,
 }
 
-/// Expands files, directories (recursively, sorted) and globs; `-` stays as is (stdin).
+/// Expands files, directories (recursively, sorted, article files only) and globs; `-` stays
+/// as is (stdin).
 pub fn expand_paths(inputs: &[String]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for input in inputs {
@@ -69,9 +70,21 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         }
         if p.is_dir() {
             walk(&p, out);
-        } else {
+        } else if is_article_file(&p) {
             out.push(p);
         }
+    }
+}
+
+/// Inside a directory, only files that may hold articles are read (no README.md, images…);
+/// a file named explicitly is always read.
+fn is_article_file(p: &Path) -> bool {
+    match p.extension().and_then(|e| e.to_str()) {
+        None => true,
+        Some(e) => matches!(
+            e.to_ascii_lowercase().as_str(),
+            "xml" | "rss" | "atom" | "rdf" | "feed" | "json" | "jsonl" | "ndjson" | "txt"
+        ),
     }
 }
 

@@ -13,7 +13,12 @@ use clap::{Args, Parser, Subcommand};
 #[command(name = "newsdesk", version, about, long_about = None)]
 pub struct Cli {
     /// Data directory (store and indexes).
-    #[arg(long, global = true, env = "NEWSDESK_DATA", default_value = "./newsdesk-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "NEWSDESK_DATA",
+        default_value = "./newsdesk-data"
+    )]
     pub data: PathBuf,
     /// Model directory (all-MiniLM-L6-v2 with its MANIFEST); defaults to the bundled model.
     #[arg(long, global = true, env = "NEWSDESK_MODEL")]
@@ -103,7 +108,9 @@ pub enum BenchCommand {
     Index(crate::cli::bench_index::BenchIndexArgs),
 }
 
+pub mod bench_embed;
 pub mod bench_index;
+pub mod embed;
 pub mod ingest;
 pub mod parse;
 
@@ -158,7 +165,11 @@ pub fn parse_offset(s: &str) -> anyhow::Result<chrono::FixedOffset> {
         anyhow::bail!("time zone {s:?}: use an offset like +05:30");
     }
     let h: i32 = digits[..2].parse()?;
-    let m: i32 = if digits.len() == 4 { digits[2..].parse()? } else { 0 };
+    let m: i32 = if digits.len() == 4 {
+        digits[2..].parse()?
+    } else {
+        0
+    };
     if h > 14 || m > 59 {
         anyhow::bail!("time zone {s:?} is out of range");
     }

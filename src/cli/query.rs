@@ -157,7 +157,11 @@ fn remote<Req: Serialize, Resp: DeserializeOwned>(
     }
 }
 
-fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) -> anyhow::Result<i32> {
+fn print<T: Serialize>(
+    json: bool,
+    value: &T,
+    text: impl FnOnce(&T) -> String,
+) -> anyhow::Result<i32> {
     if json {
         println!("{}", serde_json::to_string_pretty(value)?);
     } else {
@@ -167,7 +171,11 @@ fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) -
 }
 
 fn cite_line(c: &answer::Citation) -> String {
-    let date = c.published.as_deref().map(|d| d.get(..10).unwrap_or(d)).unwrap_or("undated");
+    let date = c
+        .published
+        .as_deref()
+        .map(|d| d.get(..10).unwrap_or(d))
+        .unwrap_or("undated");
     format!(
         "— {} · {} · {} · bytes {}–{}{}",
         c.title,
@@ -175,7 +183,10 @@ fn cite_line(c: &answer::Citation) -> String {
         date,
         c.start,
         c.end,
-        c.url.as_deref().map(|u| format!(" · {u}")).unwrap_or_default()
+        c.url
+            .as_deref()
+            .map(|u| format!(" · {u}"))
+            .unwrap_or_default()
     )
 }
 
@@ -206,7 +217,12 @@ pub fn ask(data: &Path, model: &Path, a: AskArgs) -> anyhow::Result<i32> {
         }
         s.push_str(&format!("A (confidence {:.2}):\n", r.confidence));
         for (i, a) in r.answer.iter().enumerate() {
-            s.push_str(&format!("  {}. \"{}\"\n     {}\n", i + 1, a.text.trim(), cite_line(&a.citation)));
+            s.push_str(&format!(
+                "  {}. \"{}\"\n     {}\n",
+                i + 1,
+                a.text.trim(),
+                cite_line(&a.citation)
+            ));
         }
         s
     })
@@ -291,7 +307,12 @@ pub fn summarize(data: &Path, model: &Path, a: SummarizeArgs) -> anyhow::Result<
             s.push_str(&format!("{t}\n\n"));
         }
         for x in &r.sentences {
-            s.push_str(&format!("- {} (bytes {}–{})\n", x.text.trim(), x.start, x.end));
+            s.push_str(&format!(
+                "- {} (bytes {}–{})\n",
+                x.text.trim(),
+                x.start,
+                x.end
+            ));
         }
         s
     })

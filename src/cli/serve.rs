@@ -63,8 +63,14 @@ impl ServeArgs {
             .addr
             .parse()
             .with_context(|| format!("--addr {:?} is not host:port", self.addr))?;
-        anyhow::ensure!(self.max_body_bytes >= 1024, "--max-body-bytes must be at least 1024");
-        anyhow::ensure!(self.request_timeout_secs >= 1, "--request-timeout-secs must be ≥ 1");
+        anyhow::ensure!(
+            self.max_body_bytes >= 1024,
+            "--max-body-bytes must be at least 1024"
+        );
+        anyhow::ensure!(
+            self.request_timeout_secs >= 1,
+            "--request-timeout-secs must be ≥ 1"
+        );
         anyhow::ensure!(self.max_in_flight >= 1, "--max-in-flight must be ≥ 1");
         anyhow::ensure!(
             (16..=256).contains(&self.passage_budget),
@@ -218,8 +224,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         {
             s.recv().await;
         }

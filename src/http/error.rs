@@ -64,29 +64,41 @@ impl ApiError {
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         match e {
-            Error::Invalid { code, message } => ApiError::new(StatusCode::BAD_REQUEST, code, message),
+            Error::Invalid { code, message } => {
+                ApiError::new(StatusCode::BAD_REQUEST, code, message)
+            }
             Error::NotFound(id) => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "document_not_found",
                 format!("no document with id {id:?}"),
             ),
             Error::Ingest(e) => ingest_error(e),
-            Error::Embed(EmbedError::Overloaded) => ApiError::unavailable(
-                "overloaded",
-                "the model is busy; retry shortly",
-                1,
-            ),
+            Error::Embed(EmbedError::Overloaded) => {
+                ApiError::unavailable("overloaded", "the model is busy; retry shortly", 1)
+            }
             Error::Embed(e) => {
                 tracing::error!(error = %e, "model failure");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "model_error", e.to_string())
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "model_error",
+                    e.to_string(),
+                )
             }
             Error::Store(e) => {
                 tracing::error!(error = %e, "store failure");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store_error", e.to_string())
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "store_error",
+                    e.to_string(),
+                )
             }
             Error::Index(e) => {
                 tracing::error!(error = %e, "index failure");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "index_error", e.to_string())
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "index_error",
+                    e.to_string(),
+                )
             }
             Error::Internal(m) => {
                 tracing::error!(error = %m, "internal failure");

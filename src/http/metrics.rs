@@ -64,7 +64,11 @@ impl Default for Metrics {
             embed_queries: Gauge::default(),
             registry: Registry::default(),
         };
-        registry.register("http_requests", "HTTP requests by route and status", requests);
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests,
+        );
         registry.register(
             "http_request_duration_seconds",
             "HTTP request latency by route",
@@ -72,10 +76,26 @@ impl Default for Metrics {
         );
         registry.register("articles", "Articles stored", m.articles.clone());
         registry.register("passages", "Passages stored", m.passages.clone());
-        registry.register("index_points", "Live points in the vector index", m.index_points.clone());
-        registry.register("embed_batches", "Embedding batches run since start", m.embed_batches.clone());
-        registry.register("embed_texts", "Texts embedded since start", m.embed_texts.clone());
-        registry.register("embed_queries", "Query embeddings since start", m.embed_queries.clone());
+        registry.register(
+            "index_points",
+            "Live points in the vector index",
+            m.index_points.clone(),
+        );
+        registry.register(
+            "embed_batches",
+            "Embedding batches run since start",
+            m.embed_batches.clone(),
+        );
+        registry.register(
+            "embed_texts",
+            "Texts embedded since start",
+            m.embed_texts.clone(),
+        );
+        registry.register(
+            "embed_queries",
+            "Query embeddings since start",
+            m.embed_queries.clone(),
+        );
         Metrics { registry, ..m }
     }
 }

@@ -175,14 +175,20 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/search", post(routes::search))
         .route("/v1/summarize", post(routes::summarize))
         .route("/v1/documents/{id}", get(routes::get_document))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_read_key));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_read_key,
+        ));
     let writes = Router::new()
         .route("/v1/documents", post(routes::post_documents))
         .route(
             "/v1/documents/{id}",
             axum::routing::delete(routes::delete_document),
         )
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_write_key));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_write_key,
+        ));
     let ops = Router::new()
         .route("/", get(routes::index_page))
         .route("/health", get(routes::health))
@@ -193,7 +199,10 @@ pub fn app(state: AppState) -> Router {
         .merge(reads)
         .merge(writes)
         .merge(ops)
-        .route_layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(state.settings().max_body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), timeout))
@@ -254,7 +263,12 @@ async fn require_write_key(State(state): State<AppState>, req: Request, next: Ne
 async fn require_read_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if let Some(key) = &state.settings().read_key {
         let ok = bearer(&req).is_some_and(|b| {
-            same_key(b, key) || state.settings().api_key.as_deref().is_some_and(|w| same_key(b, w))
+            same_key(b, key)
+                || state
+                    .settings()
+                    .api_key
+                    .as_deref()
+                    .is_some_and(|w| same_key(b, w))
         });
         if !ok {
             return unauthorized("reads");

@@ -1,6 +1,7 @@
 //! Handlers: extract → call the engine → map to a response type.
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -29,7 +30,9 @@ pub async fn ask(
     let engine = st.engine()?;
     answer::check_query(&req.question, "question")?;
     let qv = engine.embed_query(&req.question).await?;
-    Ok(Json(st.blocking(move || answer::ask(&engine, &req, &qv)).await?))
+    Ok(Json(
+        st.blocking(move || answer::ask(&engine, &req, &qv)).await?,
+    ))
 }
 
 /// Writes a briefing note on a topic.
@@ -43,7 +46,10 @@ pub async fn brief(
     let engine = st.engine()?;
     answer::check_query(&req.topic, "topic")?;
     let qv = engine.embed_query(&req.topic).await?;
-    Ok(Json(st.blocking(move || answer::brief(&engine, &req, &qv)).await?))
+    Ok(Json(
+        st.blocking(move || answer::brief(&engine, &req, &qv))
+            .await?,
+    ))
 }
 
 /// Semantic (hybrid) search over passages.
@@ -57,7 +63,10 @@ pub async fn search(
     let engine = st.engine()?;
     answer::check_query(&req.query, "query")?;
     let qv = engine.embed_query(&req.query).await?;
-    Ok(Json(st.blocking(move || answer::search(&engine, &req, &qv)).await?))
+    Ok(Json(
+        st.blocking(move || answer::search(&engine, &req, &qv))
+            .await?,
+    ))
 }
 
 /// Extractive summary of a stored article or a raw text.
@@ -69,7 +78,10 @@ pub async fn summarize(
     ApiJson(req): ApiJson<SummarizeRequest>,
 ) -> Result<Json<SummarizeResponse>, ApiError> {
     let engine = st.engine()?;
-    Ok(Json(st.blocking(move || answer::summarize(&engine, &req)).await?))
+    Ok(Json(
+        st.blocking(move || answer::summarize(&engine, &req))
+            .await?,
+    ))
 }
 
 /// One item of a batch that could not be ingested.
@@ -106,8 +118,9 @@ pub struct IngestResponse {
 pub async fn post_documents(
     State(st): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestResponse>, ApiError> {
+    let body = body?;
     let engine = st.engine()?;
     let format = format_of(&headers)?;
     let (articles, failed) = split_documents(&body, format)?;
@@ -144,7 +157,9 @@ fn format_of(headers: &HeaderMap) -> Result<Option<Format>, ApiError> {
     let mime = ct.split(';').next().unwrap_or("").trim();
     Ok(match mime {
         "application/json" => Some(Format::Json),
-        "application/x-ndjson" | "application/jsonl" | "application/x-jsonlines"
+        "application/x-ndjson"
+        | "application/jsonl"
+        | "application/x-jsonlines"
         | "application/jsonlines" => Some(Format::Jsonl),
         "application/rss+xml" | "application/atom+xml" | "application/rdf+xml" => {
             Some(Format::Feed)
@@ -184,15 +199,22 @@ fn split_documents(
     let format = format.or_else(|| ingest::detect_format(body));
     let mut articles = Vec::new();
     let mut failed = Vec::new();
-    let mut one = |index: usize, bytes: &[u8], failed: &mut Vec<FailedItem>| {
-        match ingest::parse_bytes(bytes, Some(Format::Json), &opts) {
+    let mut one =
+        |index: usize, bytes: &[u8], failed: &mut Vec<FailedItem>| match ingest::parse_bytes(
+            bytes,
+            Some(Format::Json),
+            &opts,
+        ) {
+            Ok(a) if a.iter().any(|a| a.body.trim().is_empty()) => failed.push(FailedItem {
+                index,
+                error: "the article has no body text".into(),
+            }),
             Ok(a) => articles.extend(a),
             Err(e) => failed.push(FailedItem {
                 index,
                 error: e.to_string(),
             }),
-        }
-    };
+        };
     match format {
         Some(Format::Json) => {
             let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
@@ -266,7 +288,9 @@ pub async fn get_document(
     let engine = st.engine()?;
     let view = st
         .blocking(move || {
-            let a = engine.article(&id)?.ok_or_else(|| Error::NotFound(id.clone()))?;
+            let a = engine
+                .article(&id)?
+                .ok_or_else(|| Error::NotFound(id.clone()))?;
             let sentences = engine
                 .sentences(&id)?
                 .into_iter()
@@ -328,8 +352,10 @@ pub async fn ready(State(st): State<AppState>) -> Response {
     match st.engine() {
         Ok(engine) => {
             let stats = engine.stats();
-            Json(serde_json::json!({"status": "ready", "articles": stats.articles,
-                "passages": stats.passages, "model": engine.model().name}))
+            Json(
+                serde_json::json!({"status": "ready", "articles": stats.articles,
+                "passages": stats.passages, "model": engine.model().name}),
+            )
             .into_response()
         }
         Err(e) => e.into_response(),

@@ -23,8 +23,14 @@ pub fn fixtures() -> PathBuf {
 /// The two seed articles.
 pub fn seed_paths() -> Vec<String> {
     vec![
-        fixtures().join("seeds/000_04ca5ce55ea2a8ae.txt").display().to_string(),
-        fixtures().join("seeds/002_aaa6ff34f85beb0e.txt").display().to_string(),
+        fixtures()
+            .join("seeds/000_04ca5ce55ea2a8ae.txt")
+            .display()
+            .to_string(),
+        fixtures()
+            .join("seeds/002_aaa6ff34f85beb0e.txt")
+            .display()
+            .to_string(),
     ]
 }
 
@@ -119,7 +125,9 @@ pub fn assert_error(got: &(StatusCode, Value), status: StatusCode, code: &str) {
     assert_eq!(got.0, status, "body: {}", got.1);
     assert_eq!(got.1["error"]["code"], code, "body: {}", got.1);
     assert!(
-        got.1["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
+        got.1["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
         "error without message: {}",
         got.1
     );
