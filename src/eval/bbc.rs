@@ -24,14 +24,74 @@ use super::rouge::{Rouge, RougeScores};
 use crate::answer::summarize::{rank_sentences, SummaryWeights};
 use crate::text::Span;
 
-/// Runs the evaluation and prints a table and one JSON line (F1 in [0, 1]):
-/// `{"newsdesk": {"rouge1", "rouge2", "rougeL"}, "lead": {…}, "textrank": {…}}`.
+/// The three systems side by side (mean F1 in [0, 1]).
+#[derive(Debug, Clone)]
+pub struct BbcReport {
+    /// Articles summarised.
+    pub articles: usize,
+    /// newsdesk's summary ranking.
+    pub newsdesk: RougeScores,
+    /// Lead-N.
+    pub lead: RougeScores,
+    /// TextRank.
+    pub textrank: RougeScores,
+    /// Wall time of one ranking by newsdesk.
+    pub ms_per_article: f64,
+}
+
+impl BbcReport {
+    /// The final JSON line (F1 in [0, 1]): `{"newsdesk": {"rouge1", "rouge2", "rougeL"},
+    /// "lead": {…}, "textrank": {…}}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let obj = |s: &RougeScores| json!({"rouge1": r4(s.rouge1), "rouge2": r4(s.rouge2), "rougeL": r4(s.rouge_l)});
+        json!({"newsdesk": obj(&self.newsdesk), "lead": obj(&self.lead), "textrank": obj(&self.textrank)})
+    }
+
+    /// Prints the table (×100), then the JSON line.
+    pub fn print(&self) {
+        let row = |name: &str, s: &RougeScores| {
+            let p = s.percent();
+            vec![
+                name.to_string(),
+                format!("{:.2}", p.rouge1),
+                format!("{:.2}", p.rouge2),
+                format!("{:.2}", p.rouge_l),
+            ]
+        };
+        print_table(
+            &format!(
+                "BBC News Summary ({} articles; ROUGE F1 ×100, stemmed, cut at the reference's word count; newsdesk ranking {:.2} ms/article)",
+                self.articles, self.ms_per_article
+            ),
+            &["system", "ROUGE-1", "ROUGE-2", "ROUGE-L"],
+            &[
+                row("newsdesk", &self.newsdesk),
+                row("lead", &self.lead),
+                row("textrank", &self.textrank),
+            ],
+        );
+        println!("{}", self.to_json());
+    }
+}
+
+/// Runs the evaluation and prints a table and one JSON line (see [`BbcReport::to_json`]).
 pub fn run_eval_bbc(
     file: &Path,
     data: Option<&Path>,
     limit: Option<usize>,
     model_dir: &Path,
 ) -> Result<()> {
+    bbc_report(file, data, limit, model_dir)?.print();
+    Ok(())
+}
+
+/// Runs the evaluation and returns what it measured.
+pub fn bbc_report(
+    file: &Path,
+    data: Option<&Path>,
+    limit: Option<usize>,
+    model_dir: &Path,
+) -> Result<BbcReport> {
     let rows = take_limit(load_bbc(file)?, limit);
     eprintln!("bbc: {} articles", rows.len());
     let ws = open_workspace(data, model_dir)?;
@@ -73,29 +133,12 @@ pub fn run_eval_bbc(
             acc.push(rouge.score(summary, &r.summary));
         }
     }
-    let [nd, ld, tr] = scores.map(|s| RougeScores::mean(&s));
-    let row = |name: &str, s: &RougeScores| {
-        let p = s.percent();
-        vec![
-            name.to_string(),
-            format!("{:.2}", p.rouge1),
-            format!("{:.2}", p.rouge2),
-            format!("{:.2}", p.rouge_l),
-        ]
-    };
-    print_table(
-        &format!(
-            "BBC News Summary ({} articles; ROUGE F1 ×100, stemmed, cut at the reference's word count; newsdesk ranking {:.2} ms/article)",
-            rows.len(),
-            rank_secs * 1000.0 / rows.len().max(1) as f64
-        ),
-        &["system", "ROUGE-1", "ROUGE-2", "ROUGE-L"],
-        &[row("newsdesk", &nd), row("lead", &ld), row("textrank", &tr)],
-    );
-    let obj = |s: &RougeScores| json!({"rouge1": r4(s.rouge1), "rouge2": r4(s.rouge2), "rougeL": r4(s.rouge_l)});
-    println!(
-        "{}",
-        json!({"newsdesk": obj(&nd), "lead": obj(&ld), "textrank": obj(&tr)})
-    );
-    Ok(())
+    let [newsdesk, lead, textrank] = scores.map(|s| RougeScores::mean(&s));
+    Ok(BbcReport {
+        articles: rows.len(),
+        newsdesk,
+        lead,
+        textrank,
+        ms_per_article: rank_secs * 1000.0 / rows.len().max(1) as f64,
+    })
 }

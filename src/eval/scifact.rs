@@ -24,14 +24,75 @@ const DOCS: usize = 100;
 /// Passages read per list to fill `DOCS` documents (abstracts hold a few passages each).
 const PASSAGES: usize = 400;
 
-/// Runs the evaluation and prints a table and one JSON line:
-/// `{"dense": {"ndcg@10", "recall@100", "mrr@10"}, "bm25": {…}, "hybrid": {…}}`.
+/// What one SciFact run measured.
+#[derive(Debug, Clone)]
+pub struct ScifactReport {
+    /// The qrels split evaluated.
+    pub split: String,
+    /// Queries run.
+    pub queries: usize,
+    /// Vector index alone.
+    pub dense: IrScores,
+    /// BM25 alone.
+    pub bm25: IrScores,
+    /// newsdesk's hybrid retrieval.
+    pub hybrid: IrScores,
+    /// Wall time per query for the three retrievers together.
+    pub ms_per_query: f64,
+}
+
+impl ScifactReport {
+    /// The final JSON line: `{"dense": {"ndcg@10", "recall@100", "mrr@10"}, "bm25": {…},
+    /// "hybrid": {…}}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let obj = |s: &IrScores| json!({"ndcg@10": r4(s.ndcg10), "recall@100": r4(s.recall100), "mrr@10": r4(s.mrr10)});
+        json!({"dense": obj(&self.dense), "bm25": obj(&self.bm25), "hybrid": obj(&self.hybrid)})
+    }
+
+    /// Prints the table, then the JSON line.
+    pub fn print(&self) {
+        let row = |name: &str, s: &IrScores| {
+            vec![
+                name.to_string(),
+                format!("{:.4}", s.ndcg10),
+                format!("{:.4}", s.recall100),
+                format!("{:.4}", s.mrr10),
+            ]
+        };
+        print_table(
+            &format!(
+                "SciFact ({} queries: {}; {:.1} ms/query for the three retrievers)",
+                self.split, self.queries, self.ms_per_query
+            ),
+            &["system", "nDCG@10", "recall@100", "MRR@10"],
+            &[
+                row("dense", &self.dense),
+                row("bm25", &self.bm25),
+                row("hybrid", &self.hybrid),
+            ],
+        );
+        println!("{}", self.to_json());
+    }
+}
+
+/// Runs the evaluation and prints a table and one JSON line (see [`ScifactReport::to_json`]).
 pub fn run_eval_scifact(
     dir: &Path,
     data: Option<&Path>,
     limit: Option<usize>,
     model_dir: &Path,
 ) -> Result<()> {
+    scifact_report(dir, data, limit, model_dir)?.print();
+    Ok(())
+}
+
+/// Runs the evaluation and returns what it measured.
+pub fn scifact_report(
+    dir: &Path,
+    data: Option<&Path>,
+    limit: Option<usize>,
+    model_dir: &Path,
+) -> Result<ScifactReport> {
     let beir = load_beir(dir)?;
     let total_queries = beir.queries.len();
     let queries = take_limit(beir.queries.clone(), limit);
@@ -65,17 +126,16 @@ pub fn run_eval_scifact(
             run.insert(q.id.clone(), docs.rank(&ws, list)?);
         }
     }
-    let per_query_ms = started.elapsed().as_secs_f64() * 1000.0 / queries.len().max(1) as f64;
+    let ms_per_query = started.elapsed().as_secs_f64() * 1000.0 / queries.len().max(1) as f64;
     let [dense, bm25, hybrid] = runs.map(|r| evaluate(&r, &beir.qrels));
-    report(
-        &beir.split,
-        queries.len(),
-        per_query_ms,
-        &dense,
-        &bm25,
-        &hybrid,
-    );
-    Ok(())
+    Ok(ScifactReport {
+        split: beir.split.clone(),
+        queries: queries.len(),
+        dense,
+        bm25,
+        hybrid,
+        ms_per_query,
+    })
 }
 
 /// Passage id → document id, read once per passage.
@@ -99,38 +159,4 @@ impl DocOf {
         ranked.truncate(DOCS);
         Ok(ranked)
     }
-}
-
-fn report(
-    split: &str,
-    n: usize,
-    per_query_ms: f64,
-    dense: &IrScores,
-    bm25: &IrScores,
-    hybrid: &IrScores,
-) {
-    let row = |name: &str, s: &IrScores| {
-        vec![
-            name.to_string(),
-            format!("{:.4}", s.ndcg10),
-            format!("{:.4}", s.recall100),
-            format!("{:.4}", s.mrr10),
-        ]
-    };
-    print_table(
-        &format!(
-            "SciFact ({split} queries: {n}; {per_query_ms:.1} ms/query for all three retrievers)"
-        ),
-        &["system", "nDCG@10", "recall@100", "MRR@10"],
-        &[
-            row("dense", dense),
-            row("bm25", bm25),
-            row("hybrid", hybrid),
-        ],
-    );
-    let obj = |s: &IrScores| json!({"ndcg@10": r4(s.ndcg10), "recall@100": r4(s.recall100), "mrr@10": r4(s.mrr10)});
-    println!(
-        "{}",
-        json!({"dense": obj(dense), "bm25": obj(bm25), "hybrid": obj(hybrid)})
-    );
 }

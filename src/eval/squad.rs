@@ -56,14 +56,110 @@ impl Hits {
     }
 }
 
-/// Runs the evaluation and prints a table and one JSON line: `{"newsdesk":
-/// {"paragraph_hit@1", "paragraph_hit@5", "answer_sentence_hit@1"}, "bm25": {…}, "dense_exact": {…}}`.
+/// What one SQuAD run measured (shares of questions, in [0, 1]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct QaScores {
+    /// The question's paragraph is the first one.
+    pub paragraph_hit1: f64,
+    /// The question's paragraph is among the first five.
+    pub paragraph_hit5: f64,
+    /// The first answer sentence holds a gold answer.
+    pub answer_sentence_hit1: f64,
+    /// Questions answered at all.
+    pub answered: f64,
+}
+
+impl QaScores {
+    fn of(h: &Hits, n: usize) -> QaScores {
+        let n = n.max(1) as f64;
+        QaScores {
+            paragraph_hit1: h.p1 as f64 / n,
+            paragraph_hit5: h.p5 as f64 / n,
+            answer_sentence_hit1: h.s1 as f64 / n,
+            answered: h.answered as f64 / n,
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        json!({
+            "paragraph_hit@1": r4(self.paragraph_hit1),
+            "paragraph_hit@5": r4(self.paragraph_hit5),
+            "answer_sentence_hit@1": r4(self.answer_sentence_hit1),
+        })
+    }
+}
+
+/// The three systems side by side.
+#[derive(Debug, Clone)]
+pub struct SquadReport {
+    /// Questions asked.
+    pub questions: usize,
+    /// Paragraphs indexed.
+    pub paragraphs: usize,
+    /// Sentences the baselines ranked.
+    pub sentences: usize,
+    /// newsdesk `ask`.
+    pub newsdesk: QaScores,
+    /// BM25 over sentences.
+    pub bm25: QaScores,
+    /// Exact dense ranking of sentences.
+    pub dense_exact: QaScores,
+    /// Wall time of one `ask`.
+    pub ms_per_ask: f64,
+}
+
+impl SquadReport {
+    /// The final JSON line: `{"newsdesk": {"paragraph_hit@1", "paragraph_hit@5",
+    /// "answer_sentence_hit@1"}, "bm25": {…}, "dense_exact": {…}}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({"newsdesk": self.newsdesk.json(), "bm25": self.bm25.json(), "dense_exact": self.dense_exact.json()})
+    }
+
+    /// Prints the table, then the JSON line.
+    pub fn print(&self) {
+        let row = |name: &str, s: &QaScores| {
+            vec![
+                name.to_string(),
+                format!("{:.4}", s.paragraph_hit1),
+                format!("{:.4}", s.paragraph_hit5),
+                format!("{:.4}", s.answer_sentence_hit1),
+                format!("{:.4}", s.answered),
+            ]
+        };
+        print_table(
+            &format!(
+                "SQuAD v1.1 ({} questions over {} paragraphs, {} sentences; newsdesk ask {:.1} ms/question)",
+                self.questions, self.paragraphs, self.sentences, self.ms_per_ask
+            ),
+            &["system", "paragraph_hit@1", "paragraph_hit@5", "answer_sentence_hit@1", "answered"],
+            &[
+                row("newsdesk", &self.newsdesk),
+                row("bm25", &self.bm25),
+                row("dense_exact", &self.dense_exact),
+            ],
+        );
+        println!("{}", self.to_json());
+    }
+}
+
+/// Runs the evaluation and prints a table and one JSON line (see [`SquadReport::to_json`]).
 pub fn run_eval_squad(
     file: &Path,
     data: Option<&Path>,
     limit: Option<usize>,
     model_dir: &Path,
 ) -> Result<()> {
+    squad_report(file, data, limit, model_dir)?.print();
+    Ok(())
+}
+
+/// Runs the evaluation and returns what it measured.
+pub fn squad_report(
+    file: &Path,
+    data: Option<&Path>,
+    limit: Option<usize>,
+    model_dir: &Path,
+) -> Result<SquadReport> {
     let squad = load_squad(file)?;
     let total = squad.questions.len();
     let questions = take_limit(squad.questions.clone(), limit);
@@ -147,46 +243,14 @@ pub fn run_eval_squad(
             gold,
         );
     }
-    let n = questions.len().max(1) as f64;
-    let row = |name: &str, h: &Hits| {
-        vec![
-            name.to_string(),
-            format!("{:.4}", h.p1 as f64 / n),
-            format!("{:.4}", h.p5 as f64 / n),
-            format!("{:.4}", h.s1 as f64 / n),
-            format!("{:.4}", h.answered as f64 / n),
-        ]
-    };
-    print_table(
-        &format!(
-            "SQuAD v1.1 ({} questions over {} paragraphs; newsdesk ask {:.1} ms/question)",
-            questions.len(),
-            squad.paragraphs.len(),
-            ask_secs * 1000.0 / n
-        ),
-        &[
-            "system",
-            "paragraph_hit@1",
-            "paragraph_hit@5",
-            "answer_sentence_hit@1",
-            "answered",
-        ],
-        &[
-            row("newsdesk", &nd),
-            row("bm25", &bm),
-            row("dense_exact", &de),
-        ],
-    );
-    let obj = |h: &Hits| {
-        json!({
-            "paragraph_hit@1": r4(h.p1 as f64 / n),
-            "paragraph_hit@5": r4(h.p5 as f64 / n),
-            "answer_sentence_hit@1": r4(h.s1 as f64 / n),
-        })
-    };
-    println!(
-        "{}",
-        json!({"newsdesk": obj(&nd), "bm25": obj(&bm), "dense_exact": obj(&de)})
-    );
-    Ok(())
+    let n = questions.len();
+    Ok(SquadReport {
+        questions: n,
+        paragraphs: squad.paragraphs.len(),
+        sentences: sent_text.len(),
+        newsdesk: QaScores::of(&nd, n),
+        bm25: QaScores::of(&bm, n),
+        dense_exact: QaScores::of(&de, n),
+        ms_per_ask: ask_secs * 1000.0 / n.max(1) as f64,
+    })
 }
