@@ -236,6 +236,50 @@ pub fn add_assign(y: &mut [f32], x: &[f32]) {
     }
 }
 
+/// The FMA rate this thread can sustain (GFLOP/s, multiply and add counted separately), from a
+/// register-only loop of independent fused multiply-adds running for about `seconds`. The
+/// benchmark runs it on every core at once to state the machine's fp32 ceiling.
+pub fn fma_peak_gflops(isa: Isa, seconds: f64) -> f64 {
+    let start = std::time::Instant::now();
+    let mut flops = 0f64;
+    let mut sink = 0f32;
+    while start.elapsed().as_secs_f64() < seconds {
+        let iters = 2_000_000;
+        sink += match isa {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => unsafe { avx512::fma_loop(iters) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => unsafe { avx2::fma_loop(iters) },
+            _ => portable_fma_loop(iters),
+        };
+        flops += iters as f64 * 12.0 * 2.0 * isa_lanes(isa) as f64;
+    }
+    std::hint::black_box(sink);
+    flops / start.elapsed().as_secs_f64() / 1e9
+}
+
+fn isa_lanes(isa: Isa) -> usize {
+    match isa {
+        Isa::Avx512 => 16,
+        Isa::Avx2 => 8,
+        Isa::Portable => 4,
+    }
+}
+
+fn portable_fma_loop(iters: usize) -> f32 {
+    let mut a = [[1f32; 4]; 12];
+    let b = std::hint::black_box(0.999_999f32);
+    let c = std::hint::black_box(1e-7f32);
+    for _ in 0..iters {
+        for r in a.iter_mut() {
+            for x in r.iter_mut() {
+                *x = *x * b + c;
+            }
+        }
+    }
+    a.iter().flatten().sum()
+}
+
 // ---------------------------------------------------------------------------------------------
 
 mod portable {
@@ -507,6 +551,23 @@ mod avx2 {
         }
     }
 
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn fma_loop(iters: usize) -> f32 {
+        let mut a = [_mm256_set1_ps(1.0); 12];
+        let b = _mm256_set1_ps(std::hint::black_box(0.999_999));
+        let c = _mm256_set1_ps(std::hint::black_box(1e-7));
+        for _ in 0..iters {
+            for x in a.iter_mut() {
+                *x = _mm256_fmadd_ps(*x, b, c);
+            }
+        }
+        let mut s = _mm256_setzero_ps();
+        for x in a {
+            s = _mm256_add_ps(s, x);
+        }
+        hsum(s)
+    }
+
     #[inline(always)]
     unsafe fn hsum(v: __m256) -> f32 {
         let lo = _mm256_castps256_ps128(v);
@@ -724,6 +785,23 @@ mod avx512 {
             }
             p += 2;
         }
+    }
+
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub unsafe fn fma_loop(iters: usize) -> f32 {
+        let mut a = [_mm512_set1_ps(1.0); 12];
+        let b = _mm512_set1_ps(std::hint::black_box(0.999_999));
+        let c = _mm512_set1_ps(std::hint::black_box(1e-7));
+        for _ in 0..iters {
+            for x in a.iter_mut() {
+                *x = _mm512_fmadd_ps(*x, b, c);
+            }
+        }
+        let mut s = _mm512_setzero_ps();
+        for x in a {
+            s = _mm512_add_ps(s, x);
+        }
+        _mm512_reduce_add_ps(s)
     }
 
     /// A `R × 32` tile over two adjacent packed panels (`b` and `b + k·16`).

@@ -404,6 +404,13 @@ impl Embedder {
     }
 }
 
+// The rest of the system shares these across threads.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Embedder>();
+    assert_send_sync::<EmbedService>();
+};
+
 /// Cosine similarity of two vectors.
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
