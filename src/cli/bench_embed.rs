@@ -172,9 +172,16 @@ pub fn run_bench_embed(
     let flops: f64 = lens.iter().map(|&l| Encoder::flops(l)).sum();
     let flops_per_token = flops / tokens as f64;
     embedder.embed_batch(&p_refs[..p_refs.len().min(64)])?; // warm-up
+    let phases_before = embedder.phase_seconds();
     let t = Instant::now();
     let bulk_vecs = embedder.embed_batch(&p_refs)?;
     let bulk_s = t.elapsed().as_secs_f64();
+    let phases: Vec<(&str, f64)> = embedder
+        .phase_seconds()
+        .into_iter()
+        .zip(phases_before)
+        .map(|((name, after), (_, before))| (name, after - before))
+        .collect();
     let tok_s = tokens as f64 / bulk_s;
     let gflops = flops / bulk_s / 1e9;
     eprintln!(
@@ -190,6 +197,45 @@ pub fn run_bench_embed(
         peak_gflops,
         peak_gflops * 1e9 / flops_per_token
     );
+
+    // Where the bulk time went. Dense-layer FLOPs per phase: 2·tokens·in·out·layers.
+    let t = tokens as f64;
+    let h = crate::embed::encoder::HIDDEN as f64;
+    let f = crate::embed::encoder::FFN as f64;
+    let layers = crate::embed::encoder::LAYERS as f64;
+    let attn_flops: f64 = lens
+        .iter()
+        .map(|&l| 4.0 * (l * l) as f64 * h * layers)
+        .sum();
+    let phase_flops = |name: &str| -> f64 {
+        match name {
+            "qkv matmul" => 2.0 * t * h * 3.0 * h * layers,
+            "attention" => attn_flops,
+            "out matmul+residual+ln" => 2.0 * t * h * h * layers,
+            "ffn up matmul+gelu" | "ffn down matmul+residual+ln" => 2.0 * t * h * f * layers,
+            _ => 0.0,
+        }
+    };
+    let phase_sum: f64 = phases.iter().map(|p| p.1).sum();
+    let mut phase_json = serde_json::Map::new();
+    for (name, secs) in &phases {
+        let fl = phase_flops(name);
+        eprintln!(
+            "  {:<28} {:>6.1}% {:>8.3}s {}",
+            name,
+            100.0 * secs / phase_sum.max(1e-9),
+            secs,
+            if fl > 0.0 {
+                format!("{:.1} GFLOP/s", fl / secs / 1e9)
+            } else {
+                String::new()
+            }
+        );
+        phase_json.insert(
+            name.to_string(),
+            json!({"seconds": round(*secs, 3), "gflops": if fl > 0.0 { round(fl / secs / 1e9, 1) } else { 0.0 }}),
+        );
+    }
 
     // 3. Queries, idle.
     let q_refs: Vec<&str> = queries.iter().map(|s| s.as_str()).collect();
@@ -341,6 +387,7 @@ pub fn run_bench_embed(
         "mflop_per_token": round(flops_per_token / 1e6, 2),
         "fma_ceiling_gflops": round(peak_gflops, 1),
         "fraction_of_ceiling": round(gflops / peak_gflops, 3),
+        "bulk_phases": phase_json,
         "queries": q_refs.len(),
         "query_p50_ms": round(q50, 3),
         "query_p99_ms": round(q99, 3),

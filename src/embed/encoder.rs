@@ -16,7 +16,7 @@ use candle_core::{safetensors::MmapedSafetensors, DType, Device};
 use parking_lot::{Condvar, Mutex};
 use rayon::prelude::*;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 pub const HIDDEN: usize = DIM;
 pub const HEADS: usize = 12;
@@ -27,6 +27,10 @@ pub const MAX_POS: usize = 512;
 pub const LN_EPS: f32 = 1e-12;
 /// Rows per task of the row-split matmul: a multiple of every micro-tile height (12, 6, 4).
 const ROW_BLOCK: usize = 48;
+/// Query rows per attention step (a multiple of every micro-tile height).
+const ATTN_ROWS: usize = 12;
+/// Key padding in attention: a multiple of every tile width.
+const KEY_PAD: usize = 32;
 
 /// A `Linear` layer packed for [`kernels::matmul_block`].
 pub struct PackedLinear {
@@ -69,6 +73,64 @@ pub struct Encoder {
     emb_ln_b: Vec<f32>,
     layers: Vec<Layer>,
     vocab: usize,
+    phase_ns: [AtomicU64; Phase::COUNT],
+}
+
+/// Phases of the forward pass, timed for the benchmark.
+#[derive(Clone, Copy, Debug)]
+pub enum Phase {
+    Embed,
+    Qkv,
+    Attention,
+    OutLn,
+    UpGelu,
+    DownLn,
+    Pool,
+}
+
+impl Phase {
+    pub const COUNT: usize = 7;
+    pub const ALL: [Phase; Phase::COUNT] = [
+        Phase::Embed,
+        Phase::Qkv,
+        Phase::Attention,
+        Phase::OutLn,
+        Phase::UpGelu,
+        Phase::DownLn,
+        Phase::Pool,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Embed => "embeddings+ln",
+            Phase::Qkv => "qkv matmul",
+            Phase::Attention => "attention",
+            Phase::OutLn => "out matmul+residual+ln",
+            Phase::UpGelu => "ffn up matmul+gelu",
+            Phase::DownLn => "ffn down matmul+residual+ln",
+            Phase::Pool => "pooling",
+        }
+    }
+}
+
+struct PhaseClock<'a> {
+    sink: &'a [AtomicU64; Phase::COUNT],
+    last: std::time::Instant,
+}
+
+impl<'a> PhaseClock<'a> {
+    fn new(sink: &'a [AtomicU64; Phase::COUNT]) -> Self {
+        PhaseClock {
+            sink,
+            last: std::time::Instant::now(),
+        }
+    }
+
+    fn lap(&mut self, p: Phase) {
+        let now = std::time::Instant::now();
+        self.sink[p as usize].fetch_add((now - self.last).as_nanos() as u64, Ordering::Relaxed);
+        self.last = now;
+    }
 }
 
 fn tensor_vec(
@@ -164,6 +226,7 @@ impl Encoder {
             emb_ln_g,
             emb_ln_b,
             layers,
+            phase_ns: Default::default(),
         })
     }
 
@@ -190,6 +253,7 @@ impl Encoder {
                 })
                 .collect(),
             vocab: self.vocab,
+            phase_ns: Default::default(),
         }
     }
 
@@ -235,6 +299,7 @@ impl Encoder {
             threads: rayon::current_num_threads(),
         };
 
+        let mut clock = PhaseClock::new(&self.phase_ns);
         // Embeddings + LayerNorm.
         {
             let xs = SyncPtr(x.as_mut_ptr());
@@ -252,10 +317,13 @@ impl Encoder {
                 }
             });
         }
+        clock.lap(Phase::Embed);
 
         for layer in &self.layers {
             self.linear(&runner, total, x, HIDDEN, &layer.qkv, qkv, Epi::Store, None);
+            clock.lap(Phase::Qkv);
             self.attention(&runner, seqs, offsets, qkv, ctx, scratch);
+            clock.lap(Phase::Attention);
             self.linear(
                 &runner,
                 total,
@@ -266,7 +334,9 @@ impl Encoder {
                 Epi::AddTo,
                 Some((&layer.ln1_g, &layer.ln1_b)),
             );
+            clock.lap(Phase::OutLn);
             self.linear(&runner, total, x, HIDDEN, &layer.up, h, Epi::Gelu, None);
+            clock.lap(Phase::UpGelu);
             self.linear(
                 &runner,
                 total,
@@ -277,6 +347,7 @@ impl Encoder {
                 Epi::AddTo,
                 Some((&layer.ln2_g, &layer.ln2_b)),
             );
+            clock.lap(Phase::DownLn);
         }
 
         // Mean pooling over every token (the attention mask is all ones), then L2 norm.
@@ -292,6 +363,21 @@ impl Encoder {
             let norm = o.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
             o.iter_mut().for_each(|v| *v /= norm);
         }
+        clock.lap(Phase::Pool);
+    }
+
+    /// Wall-clock seconds spent in each phase of [`Encoder::forward`] since load (all calls,
+    /// bulk and query), for the benchmark's breakdown.
+    pub fn phase_seconds(&self) -> Vec<(&'static str, f64)> {
+        Phase::ALL
+            .iter()
+            .map(|&p| {
+                (
+                    p.name(),
+                    self.phase_ns[p as usize].load(Ordering::Relaxed) as f64 * 1e-9,
+                )
+            })
+            .collect()
     }
 
     /// `c (op)= a·W + b` over `m` rows, then LayerNorm per row when `ln` is given.
@@ -402,7 +488,8 @@ impl Encoder {
             let slot = rayon::current_thread_index().unwrap_or(0) % scratch.len();
             let mut guard = scratch[slot].lock();
             let sc = &mut *guard;
-            let lp = len.div_ceil(NR) * NR;
+            // Keys padded to a multiple of 32, so every ISA's tile width divides the panels.
+            let lp = len.div_ceil(KEY_PAD) * KEY_PAD;
             // SAFETY: reads rows [start, start+len) of qkv; writes columns
             // [32·head, 32·head + 32) of the same rows of ctx, owned by this task alone.
             unsafe {
@@ -412,12 +499,18 @@ impl Encoder {
                 let vbase = base.add(2 * HIDDEN + head * HEAD_DIM);
                 // Kᵀ packed as panels of 16 keys: kt[p][d][j] = K[16p + j][d], zero past len.
                 let kt = &mut sc.kt[..lp * HEAD_DIM];
-                kt.fill(0.0);
-                for j in 0..len {
-                    let krow = std::slice::from_raw_parts(kbase.add(j * ld), HEAD_DIM);
-                    let panel = &mut kt[(j / NR) * HEAD_DIM * NR..];
-                    for (d, &v) in krow.iter().enumerate() {
-                        panel[d * NR + j % NR] = v;
+                for p in 0..lp / NR {
+                    let panel = &mut kt[p * HEAD_DIM * NR..(p + 1) * HEAD_DIM * NR];
+                    let j0 = p * NR;
+                    let keys = NR.min(len.saturating_sub(j0));
+                    if keys < NR {
+                        panel.fill(0.0);
+                    }
+                    for jj in 0..keys {
+                        let krow = std::slice::from_raw_parts(kbase.add((j0 + jj) * ld), HEAD_DIM);
+                        for (d, &v) in krow.iter().enumerate() {
+                            panel[d * NR + jj] = v;
+                        }
                     }
                 }
                 // V packed as two panels of 16 dims: vp[p][j][i] = V[j][16p + i].
@@ -427,89 +520,51 @@ impl Encoder {
                     vp[j * NR..(j + 1) * NR].copy_from_slice(&vrow[..NR]);
                     vp[(len + j) * NR..(len + j + 1) * NR].copy_from_slice(&vrow[NR..]);
                 }
-                // Scores S = Q·Kᵀ (scale already folded into Q).
-                let sbuf = &mut sc.s[..len * lp];
-                let kt_panels = lp / NR;
-                let (sp0, sp1) = (0, kt_panels);
-                let step = isa.nr_tile() / NR;
-                if sp1 % step == 0 {
+                // A block of query rows at a time, so its scores stay in L1 between the three
+                // steps: S = Q·Kᵀ (scale folded into Q), softmax numerators, CTX = P·V / Σ.
+                let out = ctxp.get().add(start * HIDDEN + head * HEAD_DIM);
+                let sblk = &mut sc.s[..ATTN_ROWS * lp];
+                let mut i0 = 0;
+                while i0 < len {
+                    let rows = ATTN_ROWS.min(len - i0);
                     kernels::matmul_block(
                         isa,
-                        len,
+                        rows,
                         HEAD_DIM,
-                        q,
+                        q.add(i0 * ld),
                         ld,
                         kt.as_ptr(),
-                        sp0,
-                        sp1,
-                        sbuf.as_mut_ptr(),
+                        0,
+                        lp / NR,
+                        sblk.as_mut_ptr(),
                         lp,
                         None,
                         Epi::Store,
                     );
-                } else {
-                    // Odd number of key panels on a 2-panel ISA: finish the last one on AVX2.
-                    let fallback = if isa == Isa::Avx512 {
-                        Isa::Avx2
-                    } else {
-                        Isa::Portable
-                    };
-                    let even = sp1 - sp1 % step;
-                    if even > 0 {
-                        kernels::matmul_block(
-                            isa,
-                            len,
-                            HEAD_DIM,
-                            q,
-                            ld,
-                            kt.as_ptr(),
-                            0,
-                            even,
-                            sbuf.as_mut_ptr(),
-                            lp,
-                            None,
-                            Epi::Store,
-                        );
+                    let mut inv = [0f32; ATTN_ROWS];
+                    for (r, f) in inv.iter_mut().enumerate().take(rows) {
+                        *f = 1.0 / kernels::exp_shift_sum(isa, &mut sblk[r * lp..r * lp + len]);
                     }
+                    let o = out.add(i0 * HIDDEN);
                     kernels::matmul_block(
-                        fallback,
+                        isa,
+                        rows,
                         len,
-                        HEAD_DIM,
-                        q,
-                        ld,
-                        kt.as_ptr(),
-                        even,
-                        sp1,
-                        sbuf.as_mut_ptr(),
+                        sblk.as_ptr(),
                         lp,
+                        vp.as_ptr(),
+                        0,
+                        2,
+                        o,
+                        HIDDEN,
                         None,
                         Epi::Store,
                     );
-                }
-                // Softmax numerators per row; remember 1/sum for after P·V.
-                let inv = &mut sc.inv[..len];
-                for (i, row) in sbuf.chunks_exact_mut(lp).enumerate() {
-                    inv[i] = 1.0 / kernels::exp_shift_sum(isa, &mut row[..len]);
-                }
-                // CTX_head = P·V, then scale rows.
-                let out = ctxp.get().add(start * HIDDEN + head * HEAD_DIM);
-                kernels::matmul_block(
-                    isa,
-                    len,
-                    len,
-                    sbuf.as_ptr(),
-                    lp,
-                    vp.as_ptr(),
-                    0,
-                    2,
-                    out,
-                    HIDDEN,
-                    None,
-                    Epi::Store,
-                );
-                for (i, &f) in inv.iter().enumerate() {
-                    let row = std::slice::from_raw_parts_mut(out.add(i * HIDDEN), HEAD_DIM);
-                    row.iter_mut().for_each(|v| *v *= f);
+                    for (r, &f) in inv.iter().enumerate().take(rows) {
+                        let row = std::slice::from_raw_parts_mut(o.add(r * HIDDEN), HEAD_DIM);
+                        row.iter_mut().for_each(|v| *v *= f);
+                    }
+                    i0 += rows;
                 }
             }
         });
@@ -569,7 +624,6 @@ pub struct AttnScratch {
     kt: Vec<f32>,
     vp: Vec<f32>,
     s: Vec<f32>,
-    inv: Vec<f32>,
 }
 
 impl AttnScratch {
@@ -578,7 +632,6 @@ impl AttnScratch {
             kt: vec![0.0; MAX_POS * HEAD_DIM],
             vp: vec![0.0; MAX_POS * HEAD_DIM],
             s: Vec::new(),
-            inv: vec![0.0; MAX_POS],
         }
     }
 }
@@ -630,14 +683,14 @@ impl Workspace {
             acc += s.len();
             longest = longest.max(s.len());
         }
-        let lp = longest.div_ceil(NR) * NR;
+        let lp = longest.div_ceil(KEY_PAD) * KEY_PAD;
         let threads = rayon::current_num_threads();
         if self.scratch.len() < threads {
             self.scratch
                 .resize_with(threads, || Mutex::new(AttnScratch::new()));
         }
         for sc in &self.scratch {
-            grow(&mut sc.lock().s, longest * lp);
+            grow(&mut sc.lock().s, ATTN_ROWS * lp);
         }
     }
 

@@ -224,7 +224,9 @@ pub fn layer_norm_row(isa: Isa, row: &mut [f32], gamma: &[f32], beta: &[f32], ep
 pub fn exp_shift_sum(isa: Isa, row: &mut [f32]) -> f32 {
     match isa {
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 | Isa::Avx2 => unsafe { avx2::exp_shift_sum(row) },
+        Isa::Avx512 => unsafe { avx512::exp_shift_sum(row) },
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { avx2::exp_shift_sum(row) },
         _ => portable::exp_shift_sum(row),
     }
 }
@@ -804,6 +806,62 @@ mod avx512 {
         _mm512_reduce_add_ps(s)
     }
 
+    /// Softmax numerators in place (`row[j] = exp(row[j] - max)`), returning the sum; the tail
+    /// is handled with masked loads and stores.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub unsafe fn exp_shift_sum(row: &mut [f32]) -> f32 {
+        let n = row.len();
+        let p = row.as_mut_ptr();
+        let tail = (n % 16) as u32;
+        let tail_mask: __mmask16 = ((1u32 << tail) - 1) as __mmask16;
+        let full = n - n % 16;
+        let mut mx = _mm512_set1_ps(f32::NEG_INFINITY);
+        let mut i = 0;
+        while i < full {
+            mx = _mm512_max_ps(mx, _mm512_loadu_ps(p.add(i)));
+            i += 16;
+        }
+        if tail > 0 {
+            let v = _mm512_mask_loadu_ps(_mm512_set1_ps(f32::NEG_INFINITY), tail_mask, p.add(full));
+            mx = _mm512_max_ps(mx, v);
+        }
+        let mv = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+        let mut s = _mm512_setzero_ps();
+        i = 0;
+        while i < full {
+            let e = exp16(_mm512_sub_ps(_mm512_loadu_ps(p.add(i)), mv));
+            _mm512_storeu_ps(p.add(i), e);
+            s = _mm512_add_ps(s, e);
+            i += 16;
+        }
+        if tail > 0 {
+            let v = _mm512_mask_loadu_ps(mv, tail_mask, p.add(full));
+            let e = exp16(_mm512_sub_ps(v, mv));
+            _mm512_mask_storeu_ps(p.add(full), tail_mask, e);
+            s = _mm512_mask_add_ps(s, tail_mask, s, e);
+        }
+        _mm512_reduce_add_ps(s)
+    }
+
+    /// exp on 16 lanes: the reduction and polynomial of [`exp_scalar`], 2^n by `vscalefps`.
+    #[inline(always)]
+    unsafe fn exp16(x: __m512) -> __m512 {
+        let x = _mm512_min_ps(
+            _mm512_max_ps(x, _mm512_set1_ps(-87.0)),
+            _mm512_set1_ps(88.0),
+        );
+        let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
+            _mm512_mul_ps(x, _mm512_set1_ps(std::f32::consts::LOG2_E)),
+        );
+        let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LN2_HI), x);
+        let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LN2_LO), r);
+        let mut p = _mm512_set1_ps(EXP_C[6]);
+        for c in EXP_C[..6].iter().rev() {
+            p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(*c));
+        }
+        _mm512_scalef_ps(p, n)
+    }
+
     /// A `R × 32` tile over two adjacent packed panels (`b` and `b + k·16`).
     #[target_feature(enable = "avx512f,avx2,fma")]
     #[allow(clippy::too_many_arguments)]
@@ -934,15 +992,31 @@ mod tests {
                 "gelu({x}) = {g} vs {want}"
             );
         }
-        let mut row: Vec<f32> = (0..301)
+        let row: Vec<f32> = (0..301)
             .map(|i| ((i * 37) % 101) as f32 * 0.3 - 10.0)
             .collect();
-        let mut row2 = row.clone();
-        let s1 = exp_shift_sum(Isa::Avx2, &mut row);
-        let s2 = exp_shift_sum(Isa::Portable, &mut row2);
-        assert!((s1 - s2).abs() <= 1e-5 * s2);
-        for (a, b) in row.iter().zip(&row2) {
-            assert!((a - b).abs() <= 1e-6 * b.abs().max(1e-30));
+        let mut isas = vec![Isa::Avx2];
+        if Isa::detect_cpu() == Isa::Avx512 {
+            isas.push(Isa::Avx512);
+        }
+        for isa in isas {
+            for len in [301usize, 16, 7, 1] {
+                let mut r = row[..len].to_vec();
+                let mut r2 = row[..len].to_vec();
+                let s1 = exp_shift_sum(isa, &mut r);
+                let s2 = exp_shift_sum(Isa::Portable, &mut r2);
+                assert!(s2 >= 1.0);
+                assert!(
+                    (s1 - s2).abs() <= 1e-5 * s2,
+                    "{isa:?} len {len}: {s1} vs {s2}"
+                );
+                for (a, b) in r.iter().zip(&r2) {
+                    assert!(
+                        (a - b).abs() <= 1e-6 * b.abs().max(1e-30),
+                        "{isa:?}: {a} vs {b}"
+                    );
+                }
+            }
         }
     }
 

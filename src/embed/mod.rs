@@ -222,6 +222,11 @@ impl Embedder {
         self.encoder.isa
     }
 
+    /// Seconds spent per forward-pass phase since load (see [`encoder::Phase`]).
+    pub fn phase_seconds(&self) -> Vec<(&'static str, f64)> {
+        self.encoder.phase_seconds()
+    }
+
     /// Threads per pool.
     pub fn threads(&self) -> usize {
         self.threads
