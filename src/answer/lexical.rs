@@ -186,7 +186,7 @@ impl Lexicon {
         let mut i = 0;
         while i < bytes.len() {
             let (start, c) = bytes[i];
-            if !c.is_alphanumeric() && c != '₹' && c != '$' {
+            if !c.is_alphanumeric() {
                 i += 1;
                 continue;
             }
@@ -214,7 +214,7 @@ impl Lexicon {
             let surface = &text[start..end];
             let lower = surface.to_lowercase().replace('’', "'");
             let lower = lower.strip_suffix("'s").unwrap_or(&lower).to_string();
-            let stem = if lower.chars().any(|c| c.is_ascii_digit()) {
+            let stem = if lower.chars().any(|c| c.is_ascii_digit() || c == '.') {
                 lower
             } else {
                 self.stemmer.stem(&lower).into_owned()

@@ -286,8 +286,8 @@ mod tests {
         assert_eq!(spans.len(), 4);
         let vectors = vec![
             unit(&[0.0, 0.0, 1.0]),
-            unit(&[1.0, 0.1, 0.0]),
-            unit(&[1.0, 0.2, 0.0]),
+            unit(&[1.0, 0.5, 0.0]),
+            unit(&[1.0, -0.3, 0.2]),
             unit(&[0.0, 1.0, 0.0]),
         ];
         let picked = rank_sentences(body, &spans, &vectors, 2, None, &SummaryWeights::default());
