@@ -27,6 +27,8 @@ pub const MAX_POS: usize = 512;
 pub const LN_EPS: f32 = 1e-12;
 /// Rows per task of the row-split matmul: a multiple of every micro-tile height (12, 6, 4).
 const ROW_BLOCK: usize = 48;
+/// Panels per matmul call between pause points (a multiple of every tile width in panels).
+const PANEL_CHUNK: usize = 8;
 /// Query rows per attention step (a multiple of every micro-tile height).
 const ATTN_ROWS: usize = 12;
 /// Key padding in attention: a multiple of every tile width.
@@ -412,20 +414,30 @@ impl Encoder {
                 // SAFETY: block bi exclusively owns rows [r0, r0 + rows) of c; a and the weights
                 // are only read; bounds were asserted above.
                 unsafe {
-                    kernels::matmul_block(
-                        isa,
-                        rows,
-                        k,
-                        ap.get().add(r0 * lda),
-                        lda,
-                        w.data.as_ptr(),
-                        0,
-                        panels,
-                        cp.get().add(r0 * ldc),
-                        ldc,
-                        Some(bias.get()),
-                        epi,
-                    );
+                    // A few panels at a time, with a pause point in between, so priority work
+                    // waits tens of microseconds for the cores, not a whole block.
+                    let mut p0 = 0;
+                    while p0 < panels {
+                        let p1 = (p0 + PANEL_CHUNK).min(panels);
+                        if p0 > 0 {
+                            runner.pause_point();
+                        }
+                        kernels::matmul_block(
+                            isa,
+                            rows,
+                            k,
+                            ap.get().add(r0 * lda),
+                            lda,
+                            w.data.as_ptr(),
+                            p0,
+                            p1,
+                            cp.get().add(r0 * ldc),
+                            ldc,
+                            Some(bias.get()),
+                            epi,
+                        );
+                        p0 = p1;
+                    }
                     if let Some((g, b)) = ln {
                         for r in r0..r0 + rows {
                             let row = std::slice::from_raw_parts_mut(cp.get().add(r * ldc), n);
@@ -598,6 +610,13 @@ struct Runner<'a> {
 }
 
 impl Runner<'_> {
+    #[inline]
+    fn pause_point(&self) {
+        if let Some(g) = self.gate {
+            g.pause_point();
+        }
+    }
+
     /// Run `f(0..n)` on the current rayon pool, one task per index, pausing at the gate before
     /// each task.
     fn for_each(&self, n: usize, f: impl Fn(usize) + Sync + Send) {
