@@ -16,7 +16,7 @@ use super::common::{
 };
 use super::data::{load_beir, take_limit};
 use super::ir::{dedup_ranked, evaluate, IrScores, Run};
-use crate::answer::retrieve::{retrieve, Mode};
+use crate::answer::retrieve::{fuse, retrieve, Fusion, Mode};
 use crate::index::Filters;
 
 /// Documents ranked per query (the cut of recall@100).
@@ -37,6 +37,8 @@ pub struct ScifactReport {
     pub bm25: IrScores,
     /// newsdesk's hybrid retrieval.
     pub hybrid: IrScores,
+    /// Plain reciprocal rank fusion (k = 60) of the same two lists, for reference (table only).
+    pub rrf: IrScores,
     /// Wall time per query for the three retrievers together.
     pub ms_per_query: f64,
 }
@@ -61,7 +63,7 @@ impl ScifactReport {
         };
         print_table(
             &format!(
-                "SciFact ({} queries: {}; {:.1} ms/query for the three retrievers)",
+                "SciFact ({} queries: {}; {:.1} ms/query for the retrievers)",
                 self.split, self.queries, self.ms_per_query
             ),
             &["system", "nDCG@10", "recall@100", "MRR@10"],
@@ -69,6 +71,7 @@ impl ScifactReport {
                 row("dense", &self.dense),
                 row("bm25", &self.bm25),
                 row("hybrid", &self.hybrid),
+                row("(plain RRF k=60)", &self.rrf),
             ],
         );
         println!("{}", self.to_json());
@@ -116,24 +119,29 @@ pub fn scifact_report(
     let vecs = embed_all(&ws, &texts, "queries")?;
     let mut docs = DocOf::default();
     let filters = Filters::default();
-    let mut runs: [Run; 3] = Default::default();
+    let mut runs: [Run; 4] = Default::default();
     for (q, v) in queries.iter().zip(&vecs) {
         let dense = ws.engine.dense(v, PASSAGES, &filters)?;
         let bm25 = ws.engine.bm25(&q.text, PASSAGES, &filters)?;
         let hybrid = retrieve(&ws.engine, &q.text, v, PASSAGES, &filters, Mode::Hybrid)?;
         let hybrid: Vec<(u64, f32)> = hybrid.iter().map(|h| (h.pid, h.score)).collect();
-        for (run, list) in runs.iter_mut().zip([&dense, &bm25, &hybrid]) {
+        let rrf: Vec<(u64, f32)> = fuse(&dense, &bm25, PASSAGES, Mode::Hybrid, Fusion::rrf())
+            .iter()
+            .map(|h| (h.pid, h.score))
+            .collect();
+        for (run, list) in runs.iter_mut().zip([&dense, &bm25, &hybrid, &rrf]) {
             run.insert(q.id.clone(), docs.rank(&ws, list)?);
         }
     }
     let ms_per_query = started.elapsed().as_secs_f64() * 1000.0 / queries.len().max(1) as f64;
-    let [dense, bm25, hybrid] = runs.map(|r| evaluate(&r, &beir.qrels));
+    let [dense, bm25, hybrid, rrf] = runs.map(|r| evaluate(&r, &beir.qrels));
     Ok(ScifactReport {
         split: beir.split.clone(),
         queries: queries.len(),
         dense,
         bm25,
         hybrid,
+        rrf,
         ms_per_query,
     })
 }
