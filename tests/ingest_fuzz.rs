@@ -30,7 +30,11 @@ fn exercise_parser(data: &[u8]) {
     if let Ok(articles) = parse_bytes(data, None, &IngestOptions::default()) {
         for a in &articles {
             for s in sentences(a) {
-                assert!(a.body.is_char_boundary(s.start) && a.body.is_char_boundary(s.end) && s.start < s.end);
+                assert!(
+                    a.body.is_char_boundary(s.start)
+                        && a.body.is_char_boundary(s.end)
+                        && s.start < s.end
+                );
             }
             let _ = serde_json::to_string(a).unwrap();
         }
@@ -127,7 +131,13 @@ proptest! {
 #[test]
 fn deeply_nested_and_huge_inputs_do_not_crash() {
     exercise_parser("<a>".repeat(100_000).as_bytes());
-    exercise_parser(format!("<rss><channel><item><title>{}</title></item></channel></rss>", "x".repeat(1_000_000)).as_bytes());
+    exercise_parser(
+        format!(
+            "<rss><channel><item><title>{}</title></item></channel></rss>",
+            "x".repeat(1_000_000)
+        )
+        .as_bytes(),
+    );
     exercise_segmenter(". ".repeat(50_000).as_bytes());
     exercise_segmenter("a".repeat(200_000).as_bytes());
 }

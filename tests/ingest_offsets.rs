@@ -9,7 +9,11 @@ use std::sync::OnceLock;
 fn counter() -> &'static WordPieceCounter {
     static C: OnceLock<WordPieceCounter> = OnceLock::new();
     C.get_or_init(|| {
-        WordPieceCounter::from_model_dir(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/models/all-MiniLM-L6-v2"))).unwrap()
+        WordPieceCounter::from_model_dir(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/all-MiniLM-L6-v2"
+        )))
+        .unwrap()
     })
 }
 
@@ -17,8 +21,15 @@ fn counter() -> &'static WordPieceCounter {
 fn check_spans(text: &str, spans: &[Span]) {
     let mut prev_end = 0;
     for s in spans {
-        assert!(s.start < s.end && s.end <= text.len(), "{s:?} in {} bytes", text.len());
-        assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end), "{s:?}");
+        assert!(
+            s.start < s.end && s.end <= text.len(),
+            "{s:?} in {} bytes",
+            text.len()
+        );
+        assert!(
+            text.is_char_boundary(s.start) && text.is_char_boundary(s.end),
+            "{s:?}"
+        );
         assert!(s.start >= prev_end, "overlap at {s:?}");
         let t = &text[s.start..s.end];
         assert_eq!(t.trim(), t, "untrimmed span {t:?}");
@@ -33,7 +44,10 @@ fn check_coverage(text: &str, spans: &[Span]) {
         covered[s.start..s.end].iter_mut().for_each(|c| *c = true);
     }
     for (i, ch) in text.char_indices() {
-        assert!(ch.is_whitespace() || covered[i], "byte {i} ({ch:?}) not in any segment");
+        assert!(
+            ch.is_whitespace() || covered[i],
+            "byte {i} ({ch:?}) not in any segment"
+        );
     }
 }
 
@@ -57,7 +71,8 @@ fn check_article(a: &Article, budget: usize) {
 
 fn fixture_files() -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
-    let mut stack = vec![std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures")).to_path_buf()];
+    let mut stack =
+        vec![std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures")).to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
             let p = e.unwrap().path();
@@ -77,7 +92,9 @@ fn offsets_exact_on_seeds_and_fixtures() {
     let mut n = 0;
     for f in fixture_files() {
         let bytes = std::fs::read(&f).unwrap();
-        let Ok(articles) = parse_bytes(&bytes, None, &IngestOptions::default()) else { continue };
+        let Ok(articles) = parse_bytes(&bytes, None, &IngestOptions::default()) else {
+            continue;
+        };
         for a in &articles {
             check_spans(&a.body, &segment(&a.body));
             check_coverage(&a.body, &segment(&a.body));

@@ -12,7 +12,10 @@ fn shared() -> Option<PathBuf> {
 #[ignore]
 fn eval_sentences_on_shared_gold() {
     let Some(s) = shared() else { return };
-    newsdesk::eval::sentences::run_eval_sentences(&s.join("data/sentences/gum-wikinews-sentences.jsonl")).unwrap();
+    newsdesk::eval::sentences::run_eval_sentences(
+        &s.join("data/sentences/gum-wikinews-sentences.jsonl"),
+    )
+    .unwrap();
 }
 
 /// Parses every feed under data/feeds and prints one line per file plus totals.
@@ -33,7 +36,8 @@ fn parse_all_shared_feeds() {
     }
     files.sort();
     let opts = IngestOptions::default();
-    let (mut ok, mut failed, mut items, mut with_title, mut with_link, mut with_date, mut empty) = (0, 0, 0, 0, 0, 0, 0);
+    let (mut ok, mut failed, mut items, mut with_title, mut with_link, mut with_date, mut empty) =
+        (0, 0, 0, 0, 0, 0, 0);
     for f in &files {
         let bytes = std::fs::read(f).unwrap();
         let name = f.strip_prefix(&root).unwrap().display().to_string();
@@ -50,7 +54,13 @@ fn parse_all_shared_feeds() {
                 with_title += t;
                 with_link += l;
                 with_date += d;
-                println!("OK   {name}: {:?} {} items (title {t}, link {l}, date {d}) [{}] {}", p.format, p.articles.len(), p.encoding, p.warnings.join(" | "));
+                println!(
+                    "OK   {name}: {:?} {} items (title {t}, link {l}, date {d}) [{}] {}",
+                    p.format,
+                    p.articles.len(),
+                    p.encoding,
+                    p.warnings.join(" | ")
+                );
             }
             Err(e) => {
                 failed += 1;

@@ -33,8 +33,17 @@ impl Input {
 /// READMEs, licences and Markdown files met while walking a directory are not articles (named
 /// explicitly on the command line they are parsed like anything else).
 fn is_documentation(p: &Path) -> bool {
-    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
-    name.ends_with(".md") || name.ends_with(".markdown") || name.starts_with("readme") || name.starts_with("license") || name.starts_with("licence") || name.starts_with("copying")
+    let name = p
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    name.ends_with(".md")
+        || name.ends_with(".markdown")
+        || name.starts_with("readme")
+        || name.starts_with("license")
+        || name.starts_with("licence")
+        || name.starts_with("copying")
 }
 
 fn walk_dir(dir: &Path, out: &mut Vec<Input>) -> io::Result<()> {

@@ -204,13 +204,20 @@ mod tests {
 
     #[test]
     fn newsdesk_fixture_is_segmented_perfectly_and_beats_uax29() {
-        let f = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/sentences/newsdesk-gold.jsonl"));
+        let f = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/sentences/newsdesk-gold.jsonl"
+        ));
         if std::env::var("NEWSDESK_EVAL_VERBOSE").is_ok() {
             let _ = score_file(f, true);
         }
         let (nd, ux, n) = score_file(f, false).unwrap();
         assert_eq!(n, 13);
-        assert_eq!((nd.true_pos, nd.predicted), (nd.gold, nd.gold), "newsdesk {nd:?}");
+        assert_eq!(
+            (nd.true_pos, nd.predicted),
+            (nd.gold, nd.gold),
+            "newsdesk {nd:?}"
+        );
         assert!(ux.f1() < nd.f1(), "uax29 {ux:?}");
     }
 

@@ -19,23 +19,121 @@ pub(crate) fn month_from_name(word: &str) -> Option<u32> {
     // (prefix, month): the word must start with the prefix and be a prefix of a known full name
     // or be exactly a known abbreviation. Checked in order.
     const NAMES: &[(&str, u32)] = &[
-        ("january", 1), ("janvier", 1), ("januar", 1), ("janeiro", 1), ("enero", 1), ("gennaio", 1), ("janv", 1),
-        ("february", 2), ("février", 2), ("fevrier", 2), ("februar", 2), ("fevereiro", 2), ("febrero", 2), ("febbraio", 2), ("févr", 2), ("fev", 2),
-        ("march", 3), ("mars", 3), ("märz", 3), ("maerz", 3), ("marzo", 3), ("março", 3), ("marco", 3), ("mrz", 3), ("maart", 3),
-        ("april", 4), ("avril", 4), ("abril", 4), ("aprile", 4), ("avr", 4), ("abr", 4),
-        ("may", 5), ("mai", 5), ("maio", 5), ("mayo", 5), ("maggio", 5), ("mei", 5), ("mag", 5),
-        ("june", 6), ("juin", 6), ("juni", 6), ("junho", 6), ("junio", 6), ("giugno", 6), ("giu", 6),
-        ("july", 7), ("juillet", 7), ("juli", 7), ("julho", 7), ("julio", 7), ("luglio", 7), ("juil", 7), ("lug", 7),
-        ("august", 8), ("août", 8), ("aout", 8), ("agosto", 8), ("ago", 8), ("augustus", 8),
-        ("september", 9), ("septembre", 9), ("setembro", 9), ("septiembre", 9), ("settembre", 9), ("sept", 9), ("set", 9),
-        ("october", 10), ("octobre", 10), ("oktober", 10), ("outubro", 10), ("octubre", 10), ("ottobre", 10), ("okt", 10), ("out", 10), ("ott", 10),
-        ("november", 11), ("novembre", 11), ("novembro", 11), ("noviembre", 11),
-        ("december", 12), ("décembre", 12), ("decembre", 12), ("dezember", 12), ("dezembro", 12), ("diciembre", 12), ("dicembre", 12), ("déc", 12), ("dez", 12), ("dic", 12),
+        ("january", 1),
+        ("janvier", 1),
+        ("januar", 1),
+        ("janeiro", 1),
+        ("enero", 1),
+        ("gennaio", 1),
+        ("janv", 1),
+        ("february", 2),
+        ("février", 2),
+        ("fevrier", 2),
+        ("februar", 2),
+        ("fevereiro", 2),
+        ("febrero", 2),
+        ("febbraio", 2),
+        ("févr", 2),
+        ("fev", 2),
+        ("march", 3),
+        ("mars", 3),
+        ("märz", 3),
+        ("maerz", 3),
+        ("marzo", 3),
+        ("março", 3),
+        ("marco", 3),
+        ("mrz", 3),
+        ("maart", 3),
+        ("april", 4),
+        ("avril", 4),
+        ("abril", 4),
+        ("aprile", 4),
+        ("avr", 4),
+        ("abr", 4),
+        ("may", 5),
+        ("mai", 5),
+        ("maio", 5),
+        ("mayo", 5),
+        ("maggio", 5),
+        ("mei", 5),
+        ("mag", 5),
+        ("june", 6),
+        ("juin", 6),
+        ("juni", 6),
+        ("junho", 6),
+        ("junio", 6),
+        ("giugno", 6),
+        ("giu", 6),
+        ("july", 7),
+        ("juillet", 7),
+        ("juli", 7),
+        ("julho", 7),
+        ("julio", 7),
+        ("luglio", 7),
+        ("juil", 7),
+        ("lug", 7),
+        ("august", 8),
+        ("août", 8),
+        ("aout", 8),
+        ("agosto", 8),
+        ("ago", 8),
+        ("augustus", 8),
+        ("september", 9),
+        ("septembre", 9),
+        ("setembro", 9),
+        ("septiembre", 9),
+        ("settembre", 9),
+        ("sept", 9),
+        ("set", 9),
+        ("october", 10),
+        ("octobre", 10),
+        ("oktober", 10),
+        ("outubro", 10),
+        ("octubre", 10),
+        ("ottobre", 10),
+        ("okt", 10),
+        ("out", 10),
+        ("ott", 10),
+        ("november", 11),
+        ("novembre", 11),
+        ("novembro", 11),
+        ("noviembre", 11),
+        ("december", 12),
+        ("décembre", 12),
+        ("decembre", 12),
+        ("dezember", 12),
+        ("dezembro", 12),
+        ("diciembre", 12),
+        ("dicembre", 12),
+        ("déc", 12),
+        ("dez", 12),
+        ("dic", 12),
         // Greek (genitive forms used in dates), abbreviations of three letters
-        ("ιανουαρίου", 1), ("φεβρουαρίου", 2), ("μαρτίου", 3), ("απριλίου", 4), ("μαΐου", 5), ("μαιου", 5),
-        ("ιουνίου", 6), ("ιουλίου", 7), ("αυγούστου", 8), ("σεπτεμβρίου", 9), ("οκτωβρίου", 10),
-        ("νοεμβρίου", 11), ("δεκεμβρίου", 12), ("ιαν", 1), ("φεβ", 2), ("μαρ", 3), ("απρ", 4), ("μαϊ", 5),
-        ("ιουν", 6), ("ιουλ", 7), ("αυγ", 8), ("σεπ", 9), ("οκτ", 10), ("νοε", 11), ("δεκ", 12),
+        ("ιανουαρίου", 1),
+        ("φεβρουαρίου", 2),
+        ("μαρτίου", 3),
+        ("απριλίου", 4),
+        ("μαΐου", 5),
+        ("μαιου", 5),
+        ("ιουνίου", 6),
+        ("ιουλίου", 7),
+        ("αυγούστου", 8),
+        ("σεπτεμβρίου", 9),
+        ("οκτωβρίου", 10),
+        ("νοεμβρίου", 11),
+        ("δεκεμβρίου", 12),
+        ("ιαν", 1),
+        ("φεβ", 2),
+        ("μαρ", 3),
+        ("απρ", 4),
+        ("μαϊ", 5),
+        ("ιουν", 6),
+        ("ιουλ", 7),
+        ("αυγ", 8),
+        ("σεπ", 9),
+        ("οκτ", 10),
+        ("νοε", 11),
+        ("δεκ", 12),
     ];
     // exact matches first (so "mar" is March and "mars" is March too)
     for &(n, m) in NAMES {
@@ -45,7 +143,18 @@ pub(crate) fn month_from_name(word: &str) -> Option<u32> {
     }
     // English three-letter prefixes of the full name ("jan", "febr", "sep" …)
     const EN: [&str; 12] = [
-        "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
     ];
     for (i, full) in EN.iter().enumerate() {
         if full.starts_with(w.as_str()) {
@@ -58,13 +167,68 @@ pub(crate) fn month_from_name(word: &str) -> Option<u32> {
 fn is_weekday(word: &str) -> bool {
     let w = word.trim_end_matches(['.', ',']).to_lowercase();
     const DAYS: &[&str] = &[
-        "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "monday", "tuesday", "wednesday",
-        "thursday", "friday", "saturday", "sunday", // pt
-        "seg", "ter", "qua", "qui", "sex", "sáb", "sab", "dom", // es/it/fr/de/nl (common abbreviations)
-        "lun", "mar", "mié", "mie", "jue", "vie", "mer", "gio", "ven", "mo", "di", "mi", "do", "fr", "sa", "so",
-        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "montag", "dienstag", "mittwoch",
-        "donnerstag", "freitag", "samstag", "sonntag", // el
-        "δευ", "τρι", "τετ", "πεμ", "παρ", "σαβ", "κυρ",
+        "mon",
+        "tue",
+        "tues",
+        "wed",
+        "thu",
+        "thur",
+        "thurs",
+        "fri",
+        "sat",
+        "sun",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday", // pt
+        "seg",
+        "ter",
+        "qua",
+        "qui",
+        "sex",
+        "sáb",
+        "sab",
+        "dom", // es/it/fr/de/nl (common abbreviations)
+        "lun",
+        "mar",
+        "mié",
+        "mie",
+        "jue",
+        "vie",
+        "mer",
+        "gio",
+        "ven",
+        "mo",
+        "di",
+        "mi",
+        "do",
+        "fr",
+        "sa",
+        "so",
+        "lundi",
+        "mardi",
+        "mercredi",
+        "jeudi",
+        "vendredi",
+        "samedi",
+        "dimanche",
+        "montag",
+        "dienstag",
+        "mittwoch",
+        "donnerstag",
+        "freitag",
+        "samstag",
+        "sonntag", // el
+        "δευ",
+        "τρι",
+        "τετ",
+        "πεμ",
+        "παρ",
+        "σαβ",
+        "κυρ",
     ];
     DAYS.contains(&w.as_str())
 }
@@ -125,8 +289,14 @@ fn numeric_offset(s: &str) -> Option<i32> {
     }
     let (hh, mm) = match digits.len() {
         1 | 2 => (digits.parse::<i32>().ok()?, 0),
-        3 => (digits[..1].parse::<i32>().ok()?, digits[1..].parse::<i32>().ok()?),
-        4 => (digits[..2].parse::<i32>().ok()?, digits[2..].parse::<i32>().ok()?),
+        3 => (
+            digits[..1].parse::<i32>().ok()?,
+            digits[1..].parse::<i32>().ok()?,
+        ),
+        4 => (
+            digits[..2].parse::<i32>().ok()?,
+            digits[2..].parse::<i32>().ok()?,
+        ),
         _ => return None,
     };
     if hh > 14 || mm > 59 {
@@ -176,7 +346,11 @@ fn parse_clock(s: &str) -> Option<(u32, u32, u32, u32)> {
     }
     let h: u32 = parts[0].parse().ok()?;
     let m: u32 = parts[1].parse().ok()?;
-    let sec: u32 = if parts.len() == 3 { parts[2].parse().ok()? } else { 0 };
+    let sec: u32 = if parts.len() == 3 {
+        parts[2].parse().ok()?
+    } else {
+        0
+    };
     let nanos = match frac {
         Some(f) if !f.is_empty() && f.chars().all(|c| c.is_ascii_digit()) => {
             let f9: String = f.chars().chain(std::iter::repeat('0')).take(9).collect();
@@ -274,13 +448,20 @@ fn parse_loose(s: &str, default_tz: FixedOffset) -> Option<DateTime<FixedOffset>
             }
             continue;
         }
-        if t.starts_with(['+', '-', '−']) && t.len() > 1 && t[1..].chars().all(|c| c.is_ascii_digit() || c == ':') {
+        if t.starts_with(['+', '-', '−'])
+            && t.len() > 1
+            && t[1..].chars().all(|c| c.is_ascii_digit() || c == ':')
+        {
             off = Some(numeric_offset(t)?);
             continue;
         }
         if t.contains('/') {
             let parts: Vec<&str> = t.split('/').collect();
-            if parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())) {
+            if parts.len() == 3
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+            {
                 let a: i32 = parts[0].parse().ok()?;
                 let b: u32 = parts[1].parse().ok()?;
                 let c: i32 = parts[2].parse().ok()?;
@@ -291,7 +472,11 @@ fn parse_loose(s: &str, default_tz: FixedOffset) -> Option<DateTime<FixedOffset>
                     let a = a as u32;
                     if a > 12 || b <= 12 && a <= 12 {
                         // day-first unless impossible
-                        if b > 12 { (y, a, b) } else { (y, b, a) }
+                        if b > 12 {
+                            (y, a, b)
+                        } else {
+                            (y, b, a)
+                        }
                     } else {
                         (y, a, b)
                     }
@@ -324,7 +509,8 @@ fn parse_loose(s: &str, default_tz: FixedOffset) -> Option<DateTime<FixedOffset>
             continue;
         }
         // a leading "Mar," is a (Spanish) weekday, not March
-        let leading_weekday = i == 0 && raw_tokens.first().is_some_and(|r| r.ends_with(',')) && is_weekday(t);
+        let leading_weekday =
+            i == 0 && raw_tokens.first().is_some_and(|r| r.ends_with(',')) && is_weekday(t);
         if month.is_none() && !leading_weekday {
             if let Some(m) = month_from_name(t) {
                 month = Some(m);
@@ -339,10 +525,17 @@ fn parse_loose(s: &str, default_tz: FixedOffset) -> Option<DateTime<FixedOffset>
         let alpha: String = t.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
         if let Some(o) = zone_offset(&alpha) {
             let after = &t[alpha.len()..];
-            off = Some(if after.is_empty() { o } else { numeric_offset(after)? });
+            off = Some(if after.is_empty() {
+                o
+            } else {
+                numeric_offset(after)?
+            });
             continue;
         }
-        if matches!(lower, "at" | "on" | "the" | "of" | "de" | "del" | "um" | "à" | "le") {
+        if matches!(
+            lower,
+            "at" | "on" | "the" | "of" | "de" | "del" | "um" | "à" | "le"
+        ) {
             continue;
         }
         return None;
@@ -364,7 +557,10 @@ fn parse_loose(s: &str, default_tz: FixedOffset) -> Option<DateTime<FixedOffset>
                     return None;
                 }
                 year = Some(v as i32);
-            } else if day.is_none() && (i < month_pos || i == month_pos + 1) && (1..=31).contains(&v) {
+            } else if day.is_none()
+                && (i < month_pos || i == month_pos + 1)
+                && (1..=31).contains(&v)
+            {
                 day = Some(v as u32);
             } else if year.is_none() {
                 year = Some(two_digit_year(v as i32));
@@ -392,7 +588,10 @@ fn parse_loose(s: &str, default_tz: FixedOffset) -> Option<DateTime<FixedOffset>
 
 /// Parses a date string in any of the supported forms; `None` when it is not a date we can read.
 pub fn parse_date(s: &str, default_tz: FixedOffset) -> Option<DateTime<FixedOffset>> {
-    let s = s.trim().trim_matches(|c: char| c == '"' || c == '\'').trim();
+    let s = s
+        .trim()
+        .trim_matches(|c: char| c == '"' || c == '\'')
+        .trim();
     if s.is_empty() || s.len() > 100 {
         return None;
     }
@@ -418,7 +617,9 @@ mod tests {
         FixedOffset::east_opt(19800).unwrap()
     }
     fn p(s: &str) -> String {
-        parse_date(s, ist()).map(|d| d.to_rfc3339()).unwrap_or_else(|| "NONE".into())
+        parse_date(s, ist())
+            .map(|d| d.to_rfc3339())
+            .unwrap_or_else(|| "NONE".into())
     }
 
     #[test]
@@ -426,7 +627,10 @@ mod tests {
         assert_eq!(p("2026-03-18 16:42:48"), "2026-03-18T16:42:48+05:30");
         assert_eq!(p("2020-01-19T16:01:56+11:00"), "2020-01-19T16:01:56+11:00");
         assert_eq!(p("2003-12-31T10:14:55Z"), "2003-12-31T10:14:55+00:00");
-        assert_eq!(p("2014-10-05T01:28:05.849-07:00"), "2014-10-05T01:28:05.849-07:00");
+        assert_eq!(
+            p("2014-10-05T01:28:05.849-07:00"),
+            "2014-10-05T01:28:05.849-07:00"
+        );
         assert_eq!(p("2019-08-27"), "2019-08-27T00:00:00+05:30");
         assert_eq!(p("2020/1/10 14:33:00"), "2020-01-10T14:33:00+05:30");
         assert_eq!(p("2022-12-20T23:28:24+0000"), "2022-12-20T23:28:24+00:00");
@@ -435,32 +639,69 @@ mod tests {
 
     #[test]
     fn rfc822_forms() {
-        assert_eq!(p("Thu, 25 Feb 2021 10:15:00 +0000"), "2021-02-25T10:15:00+00:00");
+        assert_eq!(
+            p("Thu, 25 Feb 2021 10:15:00 +0000"),
+            "2021-02-25T10:15:00+00:00"
+        );
         assert_eq!(p("Thu, 01 Aug 2019 16:15 EDT"), "2019-08-01T16:15:00-04:00");
-        assert_eq!(p("Fri, 07 Feb 2020 07:30:28 PST"), "2020-02-07T07:30:28-08:00");
-        assert_eq!(p("Tue, 15 Nov 2022 20:15:04 Z"), "2022-11-15T20:15:04+00:00");
-        assert_eq!(p("Fri, 08 May 2020 11:11:02 -0000"), "2020-05-08T11:11:02+00:00");
-        assert_eq!(p("\n   Tue, 06 Aug 2019 05:01:15 +0000\n  "), "2019-08-06T05:01:15+00:00");
+        assert_eq!(
+            p("Fri, 07 Feb 2020 07:30:28 PST"),
+            "2020-02-07T07:30:28-08:00"
+        );
+        assert_eq!(
+            p("Tue, 15 Nov 2022 20:15:04 Z"),
+            "2022-11-15T20:15:04+00:00"
+        );
+        assert_eq!(
+            p("Fri, 08 May 2020 11:11:02 -0000"),
+            "2020-05-08T11:11:02+00:00"
+        );
+        assert_eq!(
+            p("\n   Tue, 06 Aug 2019 05:01:15 +0000\n  "),
+            "2019-08-06T05:01:15+00:00"
+        );
         assert_eq!(p("03 Apr 02 1500 GMT"), "2002-04-03T15:00:00+00:00");
-        assert_eq!(p("Thu, 6 Sep 2018 13:27:00 +0000"), "2018-09-06T13:27:00+00:00");
-        assert_eq!(p("Mon, 16 Oct 17 15:10:00 GMT"), "2017-10-16T15:10:00+00:00");
-        assert_eq!(p("Wed, 18 Mar 2026 16:42:48 IST"), "2026-03-18T16:42:48+05:30");
+        assert_eq!(
+            p("Thu, 6 Sep 2018 13:27:00 +0000"),
+            "2018-09-06T13:27:00+00:00"
+        );
+        assert_eq!(
+            p("Mon, 16 Oct 17 15:10:00 GMT"),
+            "2017-10-16T15:10:00+00:00"
+        );
+        assert_eq!(
+            p("Wed, 18 Mar 2026 16:42:48 IST"),
+            "2026-03-18T16:42:48+05:30"
+        );
     }
 
     #[test]
     fn other_languages_and_styles() {
-        assert_eq!(p("Seg, 24 Set 2018 19:42:40 -0300"), "2018-09-24T19:42:40-03:00");
+        assert_eq!(
+            p("Seg, 24 Set 2018 19:42:40 -0300"),
+            "2018-09-24T19:42:40-03:00"
+        );
         assert_eq!(p("March 18, 2026 4:42 PM"), "2026-03-18T16:42:00+05:30");
         assert_eq!(p("September 25, 2025"), "2025-09-25T00:00:00+05:30");
         assert_eq!(p("25th September 2025"), "2025-09-25T00:00:00+05:30");
         assert_eq!(p("18/03/2026"), "2026-03-18T00:00:00+05:30");
         assert_eq!(p("1774000000"), "2026-03-20T15:16:40+05:30");
-        assert_eq!(p("Τρι, 29 Ιουν 2004 12:53:00 GMT"), "2004-06-29T12:53:00+00:00");
+        assert_eq!(
+            p("Τρι, 29 Ιουν 2004 12:53:00 GMT"),
+            "2004-06-29T12:53:00+00:00"
+        );
     }
 
     #[test]
     fn rejects_non_dates() {
-        for s in ["", "not a date", "tomorrow", "2026-13-45", "Mon, 32 Jan 2020 10:00:00 GMT", "hello 12"] {
+        for s in [
+            "",
+            "not a date",
+            "tomorrow",
+            "2026-13-45",
+            "Mon, 32 Jan 2020 10:00:00 GMT",
+            "hello 12",
+        ] {
             assert_eq!(p(s), "NONE", "{s}");
         }
     }

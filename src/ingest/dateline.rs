@@ -24,15 +24,27 @@ pub struct DatelineMatch {
 }
 
 const CONNECTORS: &[&str] = &[
-    "of", "de", "la", "le", "del", "da", "do", "dos", "das", "upon", "on", "am", "an", "der", "al", "el", "du", "des",
-    "sur", "y", "en",
+    "of", "de", "la", "le", "del", "da", "do", "dos", "das", "upon", "on", "am", "an", "der", "al",
+    "el", "du", "des", "sur", "y", "en",
 ];
 
-const WEEKDAYS: &[&str] = &["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+const WEEKDAYS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
 
 fn is_weekday_word(w: &str) -> bool {
     let l = w.trim_end_matches([',', '.']).to_lowercase();
-    WEEKDAYS.contains(&l.as_str()) || ["mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"].contains(&l.as_str())
+    WEEKDAYS.contains(&l.as_str())
+        || [
+            "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun",
+        ]
+        .contains(&l.as_str())
 }
 
 fn skip_spaces(s: &str, mut i: usize) -> usize {
@@ -100,7 +112,11 @@ fn date_at(s: &str, i: usize) -> Option<(u32, u32, Option<i32>, usize)> {
     let num = |w: &str| -> Option<u32> {
         let d = w.trim_end_matches(|c: char| c.is_ascii_alphabetic());
         let suf = &w[d.len()..];
-        if !d.is_empty() && d.len() <= 2 && d.chars().all(|c| c.is_ascii_digit()) && (suf.is_empty() || ["st", "nd", "rd", "th"].contains(&suf)) {
+        if !d.is_empty()
+            && d.len() <= 2
+            && d.chars().all(|c| c.is_ascii_digit())
+            && (suf.is_empty() || ["st", "nd", "rd", "th"].contains(&suf))
+        {
             d.parse().ok().filter(|v| (1..=31).contains(v))
         } else {
             None
@@ -118,8 +134,23 @@ fn date_at(s: &str, i: usize) -> Option<(u32, u32, Option<i32>, usize)> {
     };
     let english = |w: &str| -> Option<u32> {
         let l = w.trim_end_matches('.').to_lowercase();
-        const EN: [&str; 12] = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
-        EN.iter().position(|m| m.starts_with(l.as_str()) && l.len() >= 3).map(|p| p as u32 + 1)
+        const EN: [&str; 12] = [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ];
+        EN.iter()
+            .position(|m| m.starts_with(l.as_str()) && l.len() >= 3)
+            .map(|p| p as u32 + 1)
     };
     if let Some(m) = english(w1) {
         if !s[e1..].starts_with(' ') {
@@ -143,7 +174,11 @@ fn date_at(s: &str, i: usize) -> Option<(u32, u32, Option<i32>, usize)> {
         if let Some((y, e3)) = year_at(e2) {
             return Some((m, d, Some(y), e3));
         }
-        let end = if w2.ends_with('.') && w2.len() > 4 { e2 } else { e2 };
+        let end = if w2.ends_with('.') && w2.len() > 4 {
+            e2
+        } else {
+            e2
+        };
         return Some((m, d, None, end));
     }
     None
@@ -159,12 +194,18 @@ fn agency_text(inner: &str) -> bool {
     if !first.is_uppercase() {
         return false;
     }
-    if !t.chars().all(|c| c.is_alphanumeric() || matches!(c, ' ' | '.' | '&' | '-' | '/' | '\'')) {
+    if !t
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '.' | '&' | '-' | '/' | '\''))
+    {
         return false;
     }
     // Mostly capitalised words ("KNN Bureau", "With inputs from PTI" has lowercase connectors).
     let words: Vec<&str> = t.split_whitespace().collect();
-    let caps = words.iter().filter(|w| w.chars().next().is_some_and(|c| c.is_uppercase())).count();
+    let caps = words
+        .iter()
+        .filter(|w| w.chars().next().is_some_and(|c| c.is_uppercase()))
+        .count();
     caps * 2 >= words.len() && words.iter().any(|w| w.chars().any(|c| c.is_alphabetic()))
 }
 
@@ -210,7 +251,11 @@ fn sentence_follows(s: &str, i: usize) -> bool {
         return false;
     }
     match s[k..].chars().next() {
-        Some(c) => c.is_uppercase() || c.is_ascii_digit() || matches!(c, '"' | '“' | '‘' | '\'' | '₹' | '$' | '£' | '€'),
+        Some(c) => {
+            c.is_uppercase()
+                || c.is_ascii_digit()
+                || matches!(c, '"' | '“' | '‘' | '\'' | '₹' | '$' | '£' | '€')
+        }
         None => false,
     }
 }
@@ -233,12 +278,30 @@ pub fn parse_dateline(text: &str) -> Option<DatelineMatch> {
             if !sentence_follows(text, end) {
                 return None;
             }
-            return Some(DatelineMatch { start, end, place: None, country: None, agency: None, month: Some(m), day: Some(d), year: y, });
+            return Some(DatelineMatch {
+                start,
+                end,
+                place: None,
+                country: None,
+                agency: None,
+                month: Some(m),
+                day: Some(d),
+                year: y,
+            });
         }
         if let Some((m, d, Some(y), e2)) = date_at(text, start) {
             let end = separator(text, e2).unwrap_or(e2);
             if sentence_follows(text, end) {
-                return Some(DatelineMatch { start, end, place: None, country: None, agency: None, month: Some(m), day: Some(d), year: Some(y) });
+                return Some(DatelineMatch {
+                    start,
+                    end,
+                    place: None,
+                    country: None,
+                    agency: None,
+                    month: Some(m),
+                    day: Some(d),
+                    year: Some(y),
+                });
             }
             return None;
         }
@@ -298,8 +361,12 @@ pub fn parse_dateline(text: &str) -> Option<DatelineMatch> {
     let sep = separator(text, i);
     let end = sep.unwrap_or(i);
     let place = text[start..place_end].to_string();
-    let all_caps = place.chars().filter(|c| c.is_alphabetic()).count() >= 3 && place.chars().all(|c| !c.is_lowercase());
-    let confident = date.is_some() || agency.is_some() || (sep.is_some() && (all_caps || (n_places >= 2 && !text[i..].trim_start().starts_with(':'))));
+    let all_caps = place.chars().filter(|c| c.is_alphabetic()).count() >= 3
+        && place.chars().all(|c| !c.is_lowercase());
+    let confident = date.is_some()
+        || agency.is_some()
+        || (sep.is_some()
+            && (all_caps || (n_places >= 2 && !text[i..].trim_start().starts_with(':'))));
     if !confident || !sentence_follows(text, end) {
         return None;
     }
@@ -311,7 +378,16 @@ pub fn parse_dateline(text: &str) -> Option<DatelineMatch> {
         Some((m, d, y)) => (Some(m), Some(d), y),
         None => (None, None, None),
     };
-    Some(DatelineMatch { start, end, place: Some(place), country, agency, month, day, year })
+    Some(DatelineMatch {
+        start,
+        end,
+        place: Some(place),
+        country,
+        agency,
+        month,
+        day,
+        year,
+    })
 }
 
 /// A closing credit like `(ANI)` or `(KNN Bureau)` at the very end of `text`: its byte range.

@@ -61,7 +61,11 @@ fn sniff_wide(b: &[u8]) -> Option<Wide> {
 fn decode_wide(b: &[u8], w: Wide) -> (String, bool) {
     match w {
         Wide::Utf16Le | Wide::Utf16Be => {
-            let enc = if w == Wide::Utf16Le { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
+            let enc = if w == Wide::Utf16Le {
+                encoding_rs::UTF_16LE
+            } else {
+                encoding_rs::UTF_16BE
+            };
             let (s, had_errors) = enc.decode_without_bom_handling(b);
             (s.into_owned(), had_errors)
         }
@@ -70,7 +74,11 @@ fn decode_wide(b: &[u8], w: Wide) -> (String, bool) {
             let mut bad = b.len() % 4 != 0;
             for c in b.chunks_exact(4) {
                 let arr = [c[0], c[1], c[2], c[3]];
-                let v = if w == Wide::Utf32Le { u32::from_le_bytes(arr) } else { u32::from_be_bytes(arr) };
+                let v = if w == Wide::Utf32Le {
+                    u32::from_le_bytes(arr)
+                } else {
+                    u32::from_be_bytes(arr)
+                };
                 match char::from_u32(v) {
                     Some(ch) => out.push(ch),
                     None => {
@@ -107,15 +115,27 @@ pub(crate) fn declared_encoding(b: &[u8]) -> Option<String> {
     let decl = &head[i..end];
     let pos = decl.windows(8).position(|w| w == b"encoding")?;
     let rest = &decl[pos + 8..];
-    let rest: Vec<u8> = rest.iter().copied().skip_while(|c| c.is_ascii_whitespace()).collect();
+    let rest: Vec<u8> = rest
+        .iter()
+        .copied()
+        .skip_while(|c| c.is_ascii_whitespace())
+        .collect();
     let rest = rest.strip_prefix(b"=")?;
-    let rest: Vec<u8> = rest.iter().copied().skip_while(|c| c.is_ascii_whitespace()).collect();
+    let rest: Vec<u8> = rest
+        .iter()
+        .copied()
+        .skip_while(|c| c.is_ascii_whitespace())
+        .collect();
     let q = *rest.first()?;
     if q != b'"' && q != b'\'' {
         return None;
     }
     let close = rest[1..].iter().position(|&c| c == q)?;
-    Some(String::from_utf8_lossy(&rest[1..1 + close]).trim().to_string())
+    Some(
+        String::from_utf8_lossy(&rest[1..1 + close])
+            .trim()
+            .to_string(),
+    )
 }
 
 /// Decodes bytes of any supported encoding to UTF-8 text (BOM removed).
@@ -127,25 +147,46 @@ pub(crate) fn decode(bytes: &[u8]) -> Decoded {
             Ok(e) => {
                 let (s, had_errors) = e.decode_without_bom_handling(body);
                 if had_errors {
-                    warnings.push(format!("invalid {} byte sequences were replaced with U+FFFD", e.name()));
+                    warnings.push(format!(
+                        "invalid {} byte sequences were replaced with U+FFFD",
+                        e.name()
+                    ));
                 }
-                Decoded { text: s.into_owned(), encoding: e.name(), warnings }
+                Decoded {
+                    text: s.into_owned(),
+                    encoding: e.name(),
+                    warnings,
+                }
             }
             Err(w) => {
                 let (s, bad) = decode_wide(body, w);
                 if bad {
-                    warnings.push(format!("invalid {} code units were replaced with U+FFFD", wide_name(w)));
+                    warnings.push(format!(
+                        "invalid {} code units were replaced with U+FFFD",
+                        wide_name(w)
+                    ));
                 }
-                Decoded { text: s, encoding: wide_name(w), warnings }
+                Decoded {
+                    text: s,
+                    encoding: wide_name(w),
+                    warnings,
+                }
             }
         };
     }
     if let Some(w) = sniff_wide(bytes) {
         let (s, bad) = decode_wide(bytes, w);
         if bad {
-            warnings.push(format!("invalid {} code units were replaced with U+FFFD", wide_name(w)));
+            warnings.push(format!(
+                "invalid {} code units were replaced with U+FFFD",
+                wide_name(w)
+            ));
         }
-        return Decoded { text: s, encoding: wide_name(w), warnings };
+        return Decoded {
+            text: s,
+            encoding: wide_name(w),
+            warnings,
+        };
     }
     if let Some(label) = declared_encoding(bytes) {
         match Encoding::for_label(label.as_bytes()) {
@@ -154,31 +195,58 @@ pub(crate) fn decode(bytes: &[u8]) -> Decoded {
             Some(e) if e == encoding_rs::UTF_8 => {
                 let (s, had_errors) = e.decode_without_bom_handling(bytes);
                 if had_errors {
-                    warnings.push("declared UTF-8 but has invalid byte sequences; replaced with U+FFFD".into());
+                    warnings.push(
+                        "declared UTF-8 but has invalid byte sequences; replaced with U+FFFD"
+                            .into(),
+                    );
                 }
-                return Decoded { text: s.into_owned(), encoding: e.name(), warnings };
+                return Decoded {
+                    text: s.into_owned(),
+                    encoding: e.name(),
+                    warnings,
+                };
             }
             Some(e) => {
                 let (s, had_errors) = e.decode_without_bom_handling(bytes);
                 if had_errors {
-                    warnings.push(format!("bytes invalid in the declared {} were replaced with U+FFFD", e.name()));
+                    warnings.push(format!(
+                        "bytes invalid in the declared {} were replaced with U+FFFD",
+                        e.name()
+                    ));
                 }
-                return Decoded { text: s.into_owned(), encoding: e.name(), warnings };
+                return Decoded {
+                    text: s.into_owned(),
+                    encoding: e.name(),
+                    warnings,
+                };
             }
-            None => warnings.push(format!("unknown declared encoding {label:?}; guessed from the bytes")),
+            None => warnings.push(format!(
+                "unknown declared encoding {label:?}; guessed from the bytes"
+            )),
         }
     }
     if let Ok(s) = std::str::from_utf8(bytes) {
-        return Decoded { text: s.to_string(), encoding: "UTF-8", warnings };
+        return Decoded {
+            text: s.to_string(),
+            encoding: "UTF-8",
+            warnings,
+        };
     }
     let mut det = chardetng::EncodingDetector::new();
     det.feed(bytes, true);
     let e = det.guess(None, true);
     let (s, _) = e.decode_without_bom_handling(bytes);
     if declared_encoding(bytes).is_none() {
-        warnings.push(format!("no encoding declared and not UTF-8; decoded as {} (guessed)", e.name()));
+        warnings.push(format!(
+            "no encoding declared and not UTF-8; decoded as {} (guessed)",
+            e.name()
+        ));
     }
-    Decoded { text: s.into_owned(), encoding: e.name(), warnings }
+    Decoded {
+        text: s.into_owned(),
+        encoding: e.name(),
+        warnings,
+    }
 }
 
 #[cfg(test)]
@@ -222,7 +290,10 @@ mod tests {
     #[test]
     fn declared_latin1_and_bogus() {
         let b = b"<?xml version='1.0' encoding='ISO-8859-1'?><a>caf\xe9</a>";
-        assert_eq!(decode(b).text, "<?xml version='1.0' encoding='ISO-8859-1'?><a>café</a>");
+        assert_eq!(
+            decode(b).text,
+            "<?xml version='1.0' encoding='ISO-8859-1'?><a>café</a>"
+        );
         let d = decode(b"<?xml version=\"1.0\" encoding=\"bogus\"?><rss/>");
         assert_eq!(d.text, "<?xml version=\"1.0\" encoding=\"bogus\"?><rss/>");
         assert!(d.warnings[0].contains("bogus"));
@@ -230,7 +301,9 @@ mod tests {
 
     #[test]
     fn undeclared_windows_1252_is_guessed() {
-        let d = decode(b"<rss><item><description>don\x92t stop, S\xe3o Paulo</description></item></rss>");
+        let d = decode(
+            b"<rss><item><description>don\x92t stop, S\xe3o Paulo</description></item></rss>",
+        );
         assert!(d.text.contains("don\u{2019}t"), "{}", d.text);
         assert!(d.text.contains("São Paulo"));
     }

@@ -30,38 +30,129 @@ pub(crate) enum FieldKind {
 const SYNONYMS: &[(&str, FieldKind, u8)] = {
     use FieldKind::*;
     &[
-        ("title", Title, 0), ("headline", Title, 1), ("dc:title", Title, 2), ("heading", Title, 3), ("newstitle", Title, 4), ("news_title", Title, 4),
-        ("content:encoded", Body, 0), ("fulldesc", Body, 0), ("full_desc", Body, 0), ("body", Body, 1), ("articlebody", Body, 1), ("article_body", Body, 1),
-        ("fulltext", Body, 2), ("full_text", Body, 2), ("bodytext", Body, 2), ("body_text", Body, 2), ("story", Body, 2), ("storytext", Body, 2),
-        ("text", Body, 3), ("content", Body, 3), ("xhtml:body", Body, 3), ("article", Body, 4),
-        ("description", Summary, 0), ("summary", Summary, 1), ("dc:description", Summary, 2), ("abstract", Summary, 3), ("shortdesc", Summary, 4),
-        ("short_desc", Summary, 4), ("teaser", Summary, 4), ("excerpt", Summary, 4), ("intro", Summary, 4), ("standfirst", Summary, 4),
-        ("synopsis", Summary, 4), ("lead", Summary, 5), ("itunes:summary", Summary, 6), ("media:description", Summary, 7),
-        ("published", Published, 0), ("pubdate", Published, 0), ("pub_date", Published, 0), ("publishdate", Published, 0), ("publish_date", Published, 0),
-        ("datepublished", Published, 0), ("date_published", Published, 0), ("published_at", Published, 0), ("publishedat", Published, 0),
-        ("dc:date", Published, 1), ("date", Published, 1), ("dcterms:issued", Published, 2), ("issued", Published, 2), ("dcterms:created", Published, 3),
-        ("created", Published, 3), ("created_at", Published, 3), ("dc:created", Published, 3), ("datetime", Published, 4), ("posted", Published, 4),
+        ("title", Title, 0),
+        ("headline", Title, 1),
+        ("dc:title", Title, 2),
+        ("heading", Title, 3),
+        ("newstitle", Title, 4),
+        ("news_title", Title, 4),
+        ("content:encoded", Body, 0),
+        ("fulldesc", Body, 0),
+        ("full_desc", Body, 0),
+        ("body", Body, 1),
+        ("articlebody", Body, 1),
+        ("article_body", Body, 1),
+        ("fulltext", Body, 2),
+        ("full_text", Body, 2),
+        ("bodytext", Body, 2),
+        ("body_text", Body, 2),
+        ("story", Body, 2),
+        ("storytext", Body, 2),
+        ("text", Body, 3),
+        ("content", Body, 3),
+        ("xhtml:body", Body, 3),
+        ("article", Body, 4),
+        ("description", Summary, 0),
+        ("summary", Summary, 1),
+        ("dc:description", Summary, 2),
+        ("abstract", Summary, 3),
+        ("shortdesc", Summary, 4),
+        ("short_desc", Summary, 4),
+        ("teaser", Summary, 4),
+        ("excerpt", Summary, 4),
+        ("intro", Summary, 4),
+        ("standfirst", Summary, 4),
+        ("synopsis", Summary, 4),
+        ("lead", Summary, 5),
+        ("itunes:summary", Summary, 6),
+        ("media:description", Summary, 7),
+        ("published", Published, 0),
+        ("pubdate", Published, 0),
+        ("pub_date", Published, 0),
+        ("publishdate", Published, 0),
+        ("publish_date", Published, 0),
+        ("datepublished", Published, 0),
+        ("date_published", Published, 0),
+        ("published_at", Published, 0),
+        ("publishedat", Published, 0),
+        ("dc:date", Published, 1),
+        ("date", Published, 1),
+        ("dcterms:issued", Published, 2),
+        ("issued", Published, 2),
+        ("dcterms:created", Published, 3),
+        ("created", Published, 3),
+        ("created_at", Published, 3),
+        ("dc:created", Published, 3),
+        ("datetime", Published, 4),
+        ("posted", Published, 4),
         ("timestamp", Published, 5),
-        ("updated", Updated, 0), ("modified", Updated, 1), ("dcterms:modified", Updated, 2), ("dc:modified", Updated, 2), ("lastmod", Updated, 3),
-        ("last_modified", Updated, 3), ("updated_at", Updated, 3), ("datemodified", Updated, 3), ("atom:updated", Updated, 4), ("lastbuilddate", Updated, 5),
-        ("link", Link, 0), ("url", Link, 1), ("permalink", Link, 1), ("canonical", Link, 1), ("canonical_url", Link, 1), ("weburl", Link, 2), ("web_url", Link, 2),
-        ("feedburner:origlink", Link, 2), ("atom:link", Link, 3),
-        ("atom:title", Title, 5), ("atom:summary", Summary, 2), ("atom:content", Body, 3), ("atom:published", Published, 1),
-        ("atom:id", Id, 3), ("atom:category", Category, 4),
-        ("guid", Id, 0), ("id", Id, 0), ("articleid", Id, 1), ("article_id", Id, 1), ("newsid", Id, 1), ("news_id", Id, 1), ("storyid", Id, 1),
-        ("story_id", Id, 1), ("uuid", Id, 1), ("uid", Id, 2), ("dc:identifier", Id, 2),
-        ("author", Author, 0), ("dc:creator", Author, 0), ("creator", Author, 1), ("byline", Author, 1), ("dcterms:creator", Author, 1),
-        ("writer", Author, 2), ("reporter", Author, 2), ("atom:author", Author, 2), ("itunes:author", Author, 3),
-        ("category", Category, 0), ("section", Category, 1), ("dc:subject", Category, 2), ("subject", Category, 3), ("categories", Category, 3),
+        ("updated", Updated, 0),
+        ("modified", Updated, 1),
+        ("dcterms:modified", Updated, 2),
+        ("dc:modified", Updated, 2),
+        ("lastmod", Updated, 3),
+        ("last_modified", Updated, 3),
+        ("updated_at", Updated, 3),
+        ("datemodified", Updated, 3),
+        ("atom:updated", Updated, 4),
+        ("lastbuilddate", Updated, 5),
+        ("link", Link, 0),
+        ("url", Link, 1),
+        ("permalink", Link, 1),
+        ("canonical", Link, 1),
+        ("canonical_url", Link, 1),
+        ("weburl", Link, 2),
+        ("web_url", Link, 2),
+        ("feedburner:origlink", Link, 2),
+        ("atom:link", Link, 3),
+        ("atom:title", Title, 5),
+        ("atom:summary", Summary, 2),
+        ("atom:content", Body, 3),
+        ("atom:published", Published, 1),
+        ("atom:id", Id, 3),
+        ("atom:category", Category, 4),
+        ("guid", Id, 0),
+        ("id", Id, 0),
+        ("articleid", Id, 1),
+        ("article_id", Id, 1),
+        ("newsid", Id, 1),
+        ("news_id", Id, 1),
+        ("storyid", Id, 1),
+        ("story_id", Id, 1),
+        ("uuid", Id, 1),
+        ("uid", Id, 2),
+        ("dc:identifier", Id, 2),
+        ("author", Author, 0),
+        ("dc:creator", Author, 0),
+        ("creator", Author, 1),
+        ("byline", Author, 1),
+        ("dcterms:creator", Author, 1),
+        ("writer", Author, 2),
+        ("reporter", Author, 2),
+        ("atom:author", Author, 2),
+        ("itunes:author", Author, 3),
+        ("category", Category, 0),
+        ("section", Category, 1),
+        ("dc:subject", Category, 2),
+        ("subject", Category, 3),
+        ("categories", Category, 3),
         ("media:category", Category, 4),
-        ("source", Source, 0), ("publisher", Source, 1), ("dc:publisher", Source, 1), ("sitename", Source, 2), ("site_name", Source, 2),
-        ("site", Source, 2), ("provider", Source, 3),
+        ("source", Source, 0),
+        ("publisher", Source, 1),
+        ("dc:publisher", Source, 1),
+        ("sitename", Source, 2),
+        ("site_name", Source, 2),
+        ("site", Source, 2),
+        ("provider", Source, 3),
     ]
 };
 
 /// Kind and rank of a field name, if it is one we map.
 pub(crate) fn field_rank(name: &str) -> Option<(FieldKind, u8)> {
-    SYNONYMS.iter().find(|(n, _, _)| *n == name).map(|(_, k, r)| (*k, *r))
+    SYNONYMS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, k, r)| (*k, *r))
 }
 
 pub(crate) fn field_kind(name: &str) -> Option<FieldKind> {
@@ -91,7 +182,9 @@ pub(crate) fn clean_line(s: &str) -> String {
 /// Text of a field for display: Atom `type="text"` is literal; everything else may carry HTML.
 fn field_text(n: &Node) -> String {
     match n.attr("type") {
-        Some("text") | Some("text/plain") => n.text().split_whitespace().collect::<Vec<_>>().join(" "),
+        Some("text") | Some("text/plain") => {
+            n.text().split_whitespace().collect::<Vec<_>>().join(" ")
+        }
         _ => clean_line(&n.inner_html()),
     }
 }
@@ -139,7 +232,9 @@ pub(crate) fn host_of(url: &str) -> Option<String> {
 /// tracking parameters (`utm_*`, `fbclid`, `gclid`), no trailing slash on a non-root path.
 pub fn canonical_url(url: &str) -> String {
     let url = url.trim();
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
     let scheme = scheme.to_lowercase();
     let rest = rest.split('#').next().unwrap_or("");
     let (hostport, path_q) = match rest.find(['/', '?']) {
@@ -147,7 +242,8 @@ pub fn canonical_url(url: &str) -> String {
         None => (rest, ""),
     };
     let mut host = hostport.to_lowercase();
-    if (scheme == "http" && host.ends_with(":80")) || (scheme == "https" && host.ends_with(":443")) {
+    if (scheme == "http" && host.ends_with(":80")) || (scheme == "https" && host.ends_with(":443"))
+    {
         host.truncate(host.rfind(':').unwrap());
     }
     let (path, query) = match path_q.split_once('?') {
@@ -167,7 +263,12 @@ pub fn canonical_url(url: &str) -> String {
             .split('&')
             .filter(|kv| {
                 let k = kv.split('=').next().unwrap_or("").to_ascii_lowercase();
-                !(k.is_empty() || k.starts_with("utm_") || k == "fbclid" || k == "gclid" || k == "mc_cid" || k == "mc_eid")
+                !(k.is_empty()
+                    || k.starts_with("utm_")
+                    || k == "fbclid"
+                    || k == "gclid"
+                    || k == "mc_cid"
+                    || k == "mc_eid")
             })
             .collect();
         if !kept.is_empty() {
@@ -191,7 +292,13 @@ pub fn hash_id(parts: &[&str]) -> String {
 }
 
 /// Id rule: the record's own id, else the canonical URL's hash, else a hash of title+date+body.
-pub(crate) fn make_id(own: Option<&str>, url: Option<&str>, title: &str, published: Option<&DateTime<FixedOffset>>, body: &str) -> String {
+pub(crate) fn make_id(
+    own: Option<&str>,
+    url: Option<&str>,
+    title: &str,
+    published: Option<&DateTime<FixedOffset>>,
+    body: &str,
+) -> String {
     if let Some(id) = own.map(str::trim).filter(|s| !s.is_empty()) {
         return id.to_string();
     }
@@ -207,7 +314,9 @@ fn resolve_url(link: &str, base: Option<&str>) -> String {
     if link.contains("://") || link.starts_with("mailto:") {
         return link.to_string();
     }
-    let Some(base) = base.filter(|b| b.contains("://")) else { return link.to_string() };
+    let Some(base) = base.filter(|b| b.contains("://")) else {
+        return link.to_string();
+    };
     if let Some(rest) = link.strip_prefix("//") {
         let scheme = base.split("://").next().unwrap_or("https");
         return format!("{scheme}://{rest}");
@@ -239,11 +348,16 @@ impl FeedMeta {
         let chan = if root.local() == "feed" || root.local() == "channel" {
             Some(root)
         } else {
-            root.children().find(|c| c.local() == "channel" || c.local() == "feed")
+            root.children()
+                .find(|c| c.local() == "channel" || c.local() == "feed")
         };
         let mut m = FeedMeta::default();
         if let Some(ch) = chan {
-            m.title = ch.children().find(|c| c.local() == "title").map(field_text).filter(|s| !s.is_empty());
+            m.title = ch
+                .children()
+                .find(|c| c.local() == "title")
+                .map(field_text)
+                .filter(|s| !s.is_empty());
             m.link = link_of(ch);
         }
         m
@@ -270,7 +384,9 @@ fn link_of(rec: &Node) -> Option<String> {
     for n in rec.children().filter(|c| c.name == "guid") {
         let t = n.text();
         let t = t.trim();
-        if n.attr("ispermalink") != Some("false") && (t.starts_with("http://") || t.starts_with("https://")) {
+        if n.attr("ispermalink") != Some("false")
+            && (t.starts_with("http://") || t.starts_with("https://"))
+        {
             return Some(t.to_string());
         }
     }
@@ -278,11 +394,24 @@ fn link_of(rec: &Node) -> Option<String> {
 }
 
 /// Converts one record into an article. `Err` carries the reason a record was skipped.
-pub(crate) fn record_to_article(rec: &Node, meta: &FeedMeta, opts: &IngestOptions, warnings: &mut Vec<String>) -> Result<Article, String> {
-    let mut title = fields_of(rec, FieldKind::Title).into_iter().map(field_text).find(|s| !s.is_empty()).unwrap_or_default();
+pub(crate) fn record_to_article(
+    rec: &Node,
+    meta: &FeedMeta,
+    opts: &IngestOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Article, String> {
+    let mut title = fields_of(rec, FieldKind::Title)
+        .into_iter()
+        .map(field_text)
+        .find(|s| !s.is_empty())
+        .unwrap_or_default();
     let mut body = String::new();
     for kind in [FieldKind::Body, FieldKind::Summary] {
-        if let Some(b) = fields_of(rec, kind).into_iter().map(field_body).find(|s| !s.trim().is_empty()) {
+        if let Some(b) = fields_of(rec, kind)
+            .into_iter()
+            .map(field_body)
+            .find(|s| !s.trim().is_empty())
+        {
             body = b;
             break;
         }
@@ -316,17 +445,31 @@ pub(crate) fn record_to_article(rec: &Node, meta: &FeedMeta, opts: &IngestOption
     }
     if published.is_none() {
         if let Some(b) = bad_dates.first() {
-            warnings.push(format!("unreadable date {b:?} in {:?}; left empty", short(&title)));
+            warnings.push(format!(
+                "unreadable date {b:?} in {:?}; left empty",
+                short(&title)
+            ));
         }
     }
     let own_id = fields_of(rec, FieldKind::Id)
         .into_iter()
         .map(|n| n.text().trim().to_string())
         .find(|s| !s.is_empty())
-        .or_else(|| rec.attr("rdf:about").or_else(|| rec.attr("about")).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
+        .or_else(|| {
+            rec.attr("rdf:about")
+                .or_else(|| rec.attr("about"))
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        });
     let author = {
-        let v: Vec<String> = fields_of(rec, FieldKind::Author).into_iter().filter_map(author_of).collect();
-        let best_rank = fields_of(rec, FieldKind::Author).first().and_then(|n| field_rank(&n.name)).map(|r| r.1);
+        let v: Vec<String> = fields_of(rec, FieldKind::Author)
+            .into_iter()
+            .filter_map(author_of)
+            .collect();
+        let best_rank = fields_of(rec, FieldKind::Author)
+            .first()
+            .and_then(|n| field_rank(&n.name))
+            .map(|r| r.1);
         let mut same: Vec<String> = Vec::new();
         for (n, a) in fields_of(rec, FieldKind::Author).into_iter().zip(v) {
             if field_rank(&n.name).map(|r| r.1) == best_rank && !same.contains(&a) {
@@ -335,10 +478,16 @@ pub(crate) fn record_to_article(rec: &Node, meta: &FeedMeta, opts: &IngestOption
         }
         (!same.is_empty()).then(|| same.join(", "))
     };
-    let category = fields_of(rec, FieldKind::Category).into_iter().find_map(|n| {
-        let s = n.attr("label").or_else(|| n.attr("term")).map(clean_line).unwrap_or_else(|| clean_line(&n.text()));
-        (!s.is_empty()).then_some(s)
-    });
+    let category = fields_of(rec, FieldKind::Category)
+        .into_iter()
+        .find_map(|n| {
+            let s = n
+                .attr("label")
+                .or_else(|| n.attr("term"))
+                .map(clean_line)
+                .unwrap_or_else(|| clean_line(&n.text()));
+            (!s.is_empty()).then_some(s)
+        });
     let source = fields_of(rec, FieldKind::Source)
         .into_iter()
         .find_map(|n| {
@@ -357,7 +506,13 @@ pub(crate) fn record_to_article(rec: &Node, meta: &FeedMeta, opts: &IngestOption
     if title.is_empty() {
         title = super::title_from_body(&body);
     }
-    let id = make_id(own_id.as_deref(), link.as_deref(), &title, published.as_ref(), &body);
+    let id = make_id(
+        own_id.as_deref(),
+        link.as_deref(),
+        &title,
+        published.as_ref(),
+        &body,
+    );
     let mut a = Article {
         id,
         title,
@@ -390,7 +545,10 @@ mod tests {
 
     #[test]
     fn canonical_urls() {
-        assert_eq!(canonical_url("HTTPS://WWW.Example.com:443/a/b/?utm_source=x&id=3#frag"), "https://www.example.com/a/b?id=3");
+        assert_eq!(
+            canonical_url("HTTPS://WWW.Example.com:443/a/b/?utm_source=x&id=3#frag"),
+            "https://www.example.com/a/b?id=3"
+        );
         assert_eq!(canonical_url("http://example.com/"), "http://example.com");
         assert_eq!(hash_id(&["url", "a"]).len(), 32);
         assert_ne!(hash_id(&["ab", "c"]), hash_id(&["a", "bc"]));
@@ -398,8 +556,17 @@ mod tests {
 
     #[test]
     fn relative_links() {
-        assert_eq!(resolve_url("/news/1", Some("https://knnindia.co.in/home")), "https://knnindia.co.in/news/1");
-        assert_eq!(resolve_url("x.html", Some("https://a.in/dir/feed.xml")), "https://a.in/dir/x.html");
-        assert_eq!(host_of("https://www.livemint.com/news"), Some("livemint.com".into()));
+        assert_eq!(
+            resolve_url("/news/1", Some("https://knnindia.co.in/home")),
+            "https://knnindia.co.in/news/1"
+        );
+        assert_eq!(
+            resolve_url("x.html", Some("https://a.in/dir/feed.xml")),
+            "https://a.in/dir/x.html"
+        );
+        assert_eq!(
+            host_of("https://www.livemint.com/news"),
+            Some("livemint.com".into())
+        );
     }
 }

@@ -38,17 +38,26 @@ fn as_text(v: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(_) | Value::Null => None,
         Value::Array(a) => a.iter().find_map(as_text),
-        Value::Object(o) => get(o, &["name", "title", "label", "value", "href", "url"]).and_then(as_text),
+        Value::Object(o) => {
+            get(o, &["name", "title", "label", "value", "href", "url"]).and_then(as_text)
+        }
     }
 }
 
 fn as_names(v: &Value) -> Option<String> {
     match v {
         Value::Array(a) => {
-            let names: Vec<String> = a.iter().filter_map(as_text).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            let names: Vec<String> = a
+                .iter()
+                .filter_map(as_text)
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
             (!names.is_empty()).then(|| names.join(", "))
         }
-        other => as_text(other).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+        other => as_text(other)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()),
     }
 }
 
@@ -60,18 +69,74 @@ fn clean_body(s: &str) -> String {
     }
 }
 
-fn object_to_article(obj: &Map<String, Value>, opts: &IngestOptions, warnings: &mut Vec<String>) -> Result<Article, String> {
-    let title = get(obj, &["title", "headline", "heading", "name"]).and_then(as_text).map(|s| super::fields::clean_line(&s)).unwrap_or_default();
-    let body = get(obj, &["body", "content", "text", "fulltext", "full_text", "article_body", "articlebody", "fulldesc", "content_encoded", "story", "description", "summary", "abstract", "excerpt"])
+fn object_to_article(
+    obj: &Map<String, Value>,
+    opts: &IngestOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Article, String> {
+    let title = get(obj, &["title", "headline", "heading", "name"])
         .and_then(as_text)
-        .map(|s| clean_body(&s))
+        .map(|s| super::fields::clean_line(&s))
         .unwrap_or_default();
+    let body = get(
+        obj,
+        &[
+            "body",
+            "content",
+            "text",
+            "fulltext",
+            "full_text",
+            "article_body",
+            "articlebody",
+            "fulldesc",
+            "content_encoded",
+            "story",
+            "description",
+            "summary",
+            "abstract",
+            "excerpt",
+        ],
+    )
+    .and_then(as_text)
+    .map(|s| clean_body(&s))
+    .unwrap_or_default();
     if title.is_empty() && body.trim().is_empty() {
         return Err("has neither a title nor a body".into());
     }
-    let url = get(obj, &["url", "link", "permalink", "canonical_url", "canonical", "web_url", "weburl"]).and_then(as_text).map(|s| s.trim().to_string());
+    let url = get(
+        obj,
+        &[
+            "url",
+            "link",
+            "permalink",
+            "canonical_url",
+            "canonical",
+            "web_url",
+            "weburl",
+        ],
+    )
+    .and_then(as_text)
+    .map(|s| s.trim().to_string());
     let mut published = None;
-    for key in ["published", "pubdate", "pub_date", "published_at", "publish_date", "date_published", "datepublished", "date", "dc_date", "issued", "created", "created_at", "timestamp", "datetime", "updated", "modified", "updated_at"] {
+    for key in [
+        "published",
+        "pubdate",
+        "pub_date",
+        "published_at",
+        "publish_date",
+        "date_published",
+        "datepublished",
+        "date",
+        "dc_date",
+        "issued",
+        "created",
+        "created_at",
+        "timestamp",
+        "datetime",
+        "updated",
+        "modified",
+        "updated_at",
+    ] {
         if let Some(v) = get(obj, &[key]) {
             let raw = match v {
                 Value::Number(n) => n.to_string(),
@@ -82,20 +147,79 @@ fn object_to_article(obj: &Map<String, Value>, opts: &IngestOptions, warnings: &
                     published = Some(d);
                     break;
                 }
-                None => warnings.push(format!("unreadable date {raw:?} in {:?}; left empty", short(&title))),
+                None => warnings.push(format!(
+                    "unreadable date {raw:?} in {:?}; left empty",
+                    short(&title)
+                )),
             }
         }
     }
-    let source = get(obj, &["source", "publisher", "site_name", "sitename", "site", "provider"]).and_then(as_text).map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
-        .or_else(|| url.as_deref().and_then(host_of))
-        .or_else(|| opts.source_hint.clone());
-    let author = get(obj, &["author", "authors", "byline", "creator", "dc_creator", "writer"]).and_then(as_names);
-    let category = get(obj, &["category", "categories", "section", "subject", "topic"]).and_then(as_text).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    let own_id = get(obj, &["id", "guid", "uuid", "article_id", "articleid", "news_id", "story_id", "_id"]).and_then(as_text);
-    let date_inferred = get(obj, &["date_inferred"]).and_then(Value::as_bool).unwrap_or(false);
-    let dateline = get(obj, &["dateline"]).and_then(|v| serde_json::from_value::<Dateline>(v.clone()).ok());
-    let title = if title.is_empty() { title_from_body(&body) } else { title };
-    let id = make_id(own_id.as_deref(), url.as_deref(), &title, published.as_ref(), &body);
+    let source = get(
+        obj,
+        &[
+            "source",
+            "publisher",
+            "site_name",
+            "sitename",
+            "site",
+            "provider",
+        ],
+    )
+    .and_then(as_text)
+    .map(|s| s.trim().to_string())
+    .filter(|s| !s.is_empty())
+    .or_else(|| url.as_deref().and_then(host_of))
+    .or_else(|| opts.source_hint.clone());
+    let author = get(
+        obj,
+        &[
+            "author",
+            "authors",
+            "byline",
+            "creator",
+            "dc_creator",
+            "writer",
+        ],
+    )
+    .and_then(as_names);
+    let category = get(
+        obj,
+        &["category", "categories", "section", "subject", "topic"],
+    )
+    .and_then(as_text)
+    .map(|s| s.trim().to_string())
+    .filter(|s| !s.is_empty());
+    let own_id = get(
+        obj,
+        &[
+            "id",
+            "guid",
+            "uuid",
+            "article_id",
+            "articleid",
+            "news_id",
+            "story_id",
+            "_id",
+        ],
+    )
+    .and_then(as_text);
+    let date_inferred = get(obj, &["date_inferred"])
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let dateline =
+        get(obj, &["dateline"]).and_then(|v| serde_json::from_value::<Dateline>(v.clone()).ok());
+    let title = if title.is_empty() {
+        title_from_body(&body)
+    } else {
+        title
+    };
+    let id = make_id(
+        own_id.as_deref(),
+        url.as_deref(),
+        &title,
+        published.as_ref(),
+        &body,
+    );
     let mut a = Article {
         id,
         title,
@@ -124,7 +248,16 @@ fn collect(v: &Value, out: &mut Vec<Map<String, Value>>) -> bool {
             true
         }
         Value::Object(o) => {
-            for key in ["articles", "items", "entries", "data", "documents", "records", "results", "docs"] {
+            for key in [
+                "articles",
+                "items",
+                "entries",
+                "data",
+                "documents",
+                "records",
+                "results",
+                "docs",
+            ] {
                 if let Some(Value::Array(_)) = o.get(key) {
                     return collect(&o[key], out);
                 }
@@ -136,7 +269,12 @@ fn collect(v: &Value, out: &mut Vec<Map<String, Value>>) -> bool {
     }
 }
 
-fn convert(objs: Vec<(usize, Map<String, Value>)>, what: &str, opts: &IngestOptions, warnings: &mut Vec<String>) -> Result<Vec<Article>, IngestError> {
+fn convert(
+    objs: Vec<(usize, Map<String, Value>)>,
+    what: &str,
+    opts: &IngestOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Article>, IngestError> {
     let n = objs.len();
     let mut out = Vec::new();
     let mut reasons = Vec::new();
@@ -151,24 +289,47 @@ fn convert(objs: Vec<(usize, Map<String, Value>)>, what: &str, opts: &IngestOpti
         }
     }
     if out.is_empty() && n > 0 {
-        return Err(IngestError::NoArticles(reasons.first().cloned().unwrap_or_default()));
+        return Err(IngestError::NoArticles(
+            reasons.first().cloned().unwrap_or_default(),
+        ));
     }
     Ok(out)
 }
 
-pub(crate) fn parse_json(text: &str, opts: &IngestOptions, warnings: &mut Vec<String>) -> Result<Vec<Article>, IngestError> {
-    let v: Value = serde_json::from_str(text).map_err(|e| IngestError::Json { line: e.line(), message: e.to_string() })?;
+pub(crate) fn parse_json(
+    text: &str,
+    opts: &IngestOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Article>, IngestError> {
+    let v: Value = serde_json::from_str(text).map_err(|e| IngestError::Json {
+        line: e.line(),
+        message: e.to_string(),
+    })?;
     let mut objs = Vec::new();
     if !collect(&v, &mut objs) {
-        return Err(IngestError::Unsupported("JSON that is neither an object nor an array of objects".into()));
+        return Err(IngestError::Unsupported(
+            "JSON that is neither an object nor an array of objects".into(),
+        ));
     }
     if objs.is_empty() {
         return Err(IngestError::NoArticles("the JSON holds no objects".into()));
     }
-    convert(objs.into_iter().enumerate().map(|(i, o)| (i + 1, o)).collect(), "object", opts, warnings)
+    convert(
+        objs.into_iter()
+            .enumerate()
+            .map(|(i, o)| (i + 1, o))
+            .collect(),
+        "object",
+        opts,
+        warnings,
+    )
 }
 
-pub(crate) fn parse_jsonl(text: &str, opts: &IngestOptions, warnings: &mut Vec<String>) -> Result<Vec<Article>, IngestError> {
+pub(crate) fn parse_jsonl(
+    text: &str,
+    opts: &IngestOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Article>, IngestError> {
     let mut objs = Vec::new();
     let mut first_err = None;
     for (i, line) in text.lines().enumerate() {
@@ -181,7 +342,10 @@ pub(crate) fn parse_jsonl(text: &str, opts: &IngestOptions, warnings: &mut Vec<S
             Ok(_) => warnings.push(format!("line {} is not a JSON object; skipped", i + 1)),
             Err(e) => {
                 warnings.push(format!("line {}: malformed JSON ({e}); skipped", i + 1));
-                first_err.get_or_insert(IngestError::Json { line: i + 1, message: e.to_string() });
+                first_err.get_or_insert(IngestError::Json {
+                    line: i + 1,
+                    message: e.to_string(),
+                });
             }
         }
     }

@@ -96,11 +96,21 @@ impl Format {
 
     /// Format named by an HTTP `Content-Type` (parameters ignored); `None` means "sniff".
     pub fn from_content_type(ct: &str) -> Option<Format> {
-        let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let ct = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         match ct.as_str() {
-            "application/rss+xml" | "application/atom+xml" | "application/rdf+xml" => Some(Format::Feed),
+            "application/rss+xml" | "application/atom+xml" | "application/rdf+xml" => {
+                Some(Format::Feed)
+            }
             "application/json" => Some(Format::Json),
-            "application/x-ndjson" | "application/jsonl" | "application/x-jsonlines" | "application/jsonlines" => Some(Format::Jsonl),
+            "application/x-ndjson"
+            | "application/jsonl"
+            | "application/x-jsonlines"
+            | "application/jsonlines" => Some(Format::Jsonl),
             "text/plain" => Some(Format::Wire),
             _ => None,
         }
@@ -116,7 +126,9 @@ impl std::str::FromStr for Format {
             "wire" | "text" | "txt" => Ok(Format::Wire),
             "json" => Ok(Format::Json),
             "jsonl" | "ndjson" => Ok(Format::Jsonl),
-            other => Err(IngestError::Unsupported(format!("unknown format name {other:?}"))),
+            other => Err(IngestError::Unsupported(format!(
+                "unknown format name {other:?}"
+            ))),
         }
     }
 }
@@ -153,7 +165,12 @@ pub enum IngestError {
     Unsupported(String),
     /// XML that is not well-formed; the position is in the decoded UTF-8 text.
     #[error("malformed XML at line {line}, column {column} (byte {byte}): {message}")]
-    Xml { line: usize, column: usize, byte: usize, message: String },
+    Xml {
+        line: usize,
+        column: usize,
+        byte: usize,
+        message: String,
+    },
     /// JSON that does not parse.
     #[error("malformed JSON at line {line}: {message}")]
     Json { line: usize, message: String },
@@ -199,7 +216,10 @@ fn root_element(text: &str) -> Option<String> {
             }
             rest = rest[end? + 1..].trim_start();
         } else if let Some(r) = rest.strip_prefix('<') {
-            let name: String = r.chars().take_while(|c| !c.is_whitespace() && *c != '>' && *c != '/').collect();
+            let name: String = r
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '>' && *c != '/')
+                .collect();
             return (!name.is_empty()).then_some(name);
         } else {
             return None;
@@ -214,7 +234,11 @@ fn detect_text(text: &str) -> Option<Format> {
     }
     if t.starts_with('<') {
         let root = root_element(t)?;
-        let local = root.rsplit(':').next().unwrap_or(&root).to_ascii_lowercase();
+        let local = root
+            .rsplit(':')
+            .next()
+            .unwrap_or(&root)
+            .to_ascii_lowercase();
         return match local.as_str() {
             "rss" | "rdf" | "feed" | "channel" => Some(Format::Feed),
             "html" => None,
@@ -242,7 +266,10 @@ fn detect_text(text: &str) -> Option<Format> {
     }
     // Binary data is not wire copy.
     let sample: Vec<char> = t.chars().take(4096).collect();
-    let bad = sample.iter().filter(|c| (c.is_control() && !c.is_whitespace()) || **c == '\u{FFFD}').count();
+    let bad = sample
+        .iter()
+        .filter(|c| (c.is_control() && !c.is_whitespace()) || **c == '\u{FFFD}')
+        .count();
     if bad * 20 > sample.len() {
         return None;
     }
@@ -263,12 +290,20 @@ pub fn detect_format(bytes: &[u8]) -> Option<Format> {
 
 /// Parses one file/body into articles. Per-item problems inside a feed that still has good items
 /// are skipped (see [`parse_document`] for the warnings); a wholly unparseable input is an `Err`.
-pub fn parse_bytes(bytes: &[u8], format: Option<Format>, opts: &IngestOptions) -> Result<Vec<Article>, IngestError> {
+pub fn parse_bytes(
+    bytes: &[u8],
+    format: Option<Format>,
+    opts: &IngestOptions,
+) -> Result<Vec<Article>, IngestError> {
     parse_document(bytes, format, opts).map(|p| p.articles)
 }
 
 /// Like [`parse_bytes`], also returning the detected format, the encoding and the warnings.
-pub fn parse_document(bytes: &[u8], format: Option<Format>, opts: &IngestOptions) -> Result<Parsed, IngestError> {
+pub fn parse_document(
+    bytes: &[u8],
+    format: Option<Format>,
+    opts: &IngestOptions,
+) -> Result<Parsed, IngestError> {
     let d = decode::decode(bytes);
     let mut warnings = d.warnings;
     let text = d.text;
@@ -299,21 +334,34 @@ pub fn parse_document(bytes: &[u8], format: Option<Format>, opts: &IngestOptions
     };
     // Ids must be unique within a document. The same item twice is dropped; a publisher reusing
     // one guid for different items gets the later ones a derived, still stable id.
-    let mut seen: std::collections::HashMap<String, (String, String)> = std::collections::HashMap::new();
+    let mut seen: std::collections::HashMap<String, (String, String)> =
+        std::collections::HashMap::new();
     let mut out = Vec::with_capacity(articles.len());
     for mut a in articles {
         match seen.get(&a.id) {
             None => {}
             Some((t, b)) if *t == a.title && *b == a.body => {
-                warnings.push(format!("duplicate item {:?} ({}); kept the first", a.id, fields::short(&a.title)));
+                warnings.push(format!(
+                    "duplicate item {:?} ({}); kept the first",
+                    a.id,
+                    fields::short(&a.title)
+                ));
                 continue;
             }
             Some(_) => {
                 let new_id = format!("{}#{}", a.id, &hash_id(&[&a.title, &a.body])[..12]);
-                warnings.push(format!("id {:?} is reused by different items; {:?} gets id {new_id:?}", a.id, fields::short(&a.title)));
+                warnings.push(format!(
+                    "id {:?} is reused by different items; {:?} gets id {new_id:?}",
+                    a.id,
+                    fields::short(&a.title)
+                ));
                 a.id = new_id;
                 if seen.contains_key(&a.id) {
-                    warnings.push(format!("duplicate item {:?} ({}); kept the first", a.id, fields::short(&a.title)));
+                    warnings.push(format!(
+                        "duplicate item {:?} ({}); kept the first",
+                        a.id,
+                        fields::short(&a.title)
+                    ));
                     continue;
                 }
             }
@@ -321,11 +369,25 @@ pub fn parse_document(bytes: &[u8], format: Option<Format>, opts: &IngestOptions
         seen.insert(a.id.clone(), (a.title.clone(), a.body.clone()));
         out.push(a);
     }
-    Ok(Parsed { format, encoding: d.encoding, articles: out, warnings })
+    Ok(Parsed {
+        format,
+        encoding: d.encoding,
+        articles: out,
+        warnings,
+    })
 }
 
-fn parse_xml(text: &str, format: Format, opts: &IngestOptions, warnings: &mut Vec<String>) -> Result<Vec<Article>, IngestError> {
-    let mode = if format == Format::Feed { xml::Mode::Feed } else { xml::Mode::Records };
+fn parse_xml(
+    text: &str,
+    format: Format,
+    opts: &IngestOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Article>, IngestError> {
+    let mode = if format == Format::Feed {
+        xml::Mode::Feed
+    } else {
+        xml::Mode::Records
+    };
     let mut records = Vec::new();
     let root = xml::walk(text, mode, |n| records.push(n))?;
     let meta = fields::FeedMeta::from_root(&root);
@@ -335,7 +397,11 @@ fn parse_xml(text: &str, format: Format, opts: &IngestOptions, warnings: &mut Ve
         match fields::record_to_article(rec, &meta, opts, warnings) {
             Ok(a) => out.push(a),
             Err(reason) => {
-                let what = if mode == xml::Mode::Feed { "item" } else { "record" };
+                let what = if mode == xml::Mode::Feed {
+                    "item"
+                } else {
+                    "record"
+                };
                 let msg = format!("{what} {} {reason}; skipped", i + 1);
                 first_reason.get_or_insert_with(|| msg.clone());
                 warnings.push(msg);
@@ -361,7 +427,11 @@ fn parse_xml(text: &str, format: Format, opts: &IngestOptions, warnings: &mut Ve
 pub(crate) fn title_from_body(body: &str) -> String {
     let start = dateline::parse_dateline(body).map(|d| d.end).unwrap_or(0);
     let rest = &body[start..];
-    let first = crate::text::segment(rest).into_iter().next().map(|s| &rest[s.start..s.end]).unwrap_or("");
+    let first = crate::text::segment(rest)
+        .into_iter()
+        .next()
+        .map(|s| &rest[s.start..s.end])
+        .unwrap_or("");
     let first = first.split_whitespace().collect::<Vec<_>>().join(" ");
     const MAX: usize = 120;
     if first.chars().count() <= MAX {
@@ -380,7 +450,9 @@ pub(crate) fn title_from_body(body: &str) -> String {
     if cut.is_empty() {
         cut = first.chars().take(MAX - 1).collect();
     }
-    let cut = cut.trim_end_matches([',', ';', ':', '-', '—', '–', ' ']).to_string();
+    let cut = cut
+        .trim_end_matches([',', ';', ':', '-', '—', '–', ' '])
+        .to_string();
     format!("{cut}…")
 }
 
@@ -391,7 +463,11 @@ pub(crate) fn finish_article(a: &mut Article, _opts: &IngestOptions) {
         a.boilerplate.push(d.start..d.end);
         if a.dateline.is_none() {
             if let Some(place) = d.place {
-                a.dateline = Some(Dateline { place, country: d.country, agency: d.agency });
+                a.dateline = Some(Dateline {
+                    place,
+                    country: d.country,
+                    agency: d.agency,
+                });
             }
         }
     }
@@ -409,29 +485,71 @@ mod tests {
 
     #[test]
     fn detects_formats() {
-        assert_eq!(detect_format(b"<?xml version=\"1.0\"?>\n<rss version=\"2.0\"></rss>"), Some(Format::Feed));
-        assert_eq!(detect_format(b"<!-- c --><rdf:RDF></rdf:RDF>"), Some(Format::Feed));
-        assert_eq!(detect_format(b"\xEF\xBB\xBF<feed xmlns=\"http://www.w3.org/2005/Atom\"/>"), Some(Format::Feed));
-        assert_eq!(detect_format(b"<root><title>x</title></root>"), Some(Format::NewsXml));
+        assert_eq!(
+            detect_format(b"<?xml version=\"1.0\"?>\n<rss version=\"2.0\"></rss>"),
+            Some(Format::Feed)
+        );
+        assert_eq!(
+            detect_format(b"<!-- c --><rdf:RDF></rdf:RDF>"),
+            Some(Format::Feed)
+        );
+        assert_eq!(
+            detect_format(b"\xEF\xBB\xBF<feed xmlns=\"http://www.w3.org/2005/Atom\"/>"),
+            Some(Format::Feed)
+        );
+        assert_eq!(
+            detect_format(b"<root><title>x</title></root>"),
+            Some(Format::NewsXml)
+        );
         assert_eq!(detect_format(b"{\"title\": \"a\"}"), Some(Format::Json));
-        assert_eq!(detect_format(b"{\"title\": \"a\"}\n{\"title\": \"b\"}\n"), Some(Format::Jsonl));
+        assert_eq!(
+            detect_format(b"{\"title\": \"a\"}\n{\"title\": \"b\"}\n"),
+            Some(Format::Jsonl)
+        );
         assert_eq!(detect_format(b"[{\"title\": \"a\"}]"), Some(Format::Json));
-        assert_eq!(detect_format(b"New Delhi, Mar 18 (KNN) Text."), Some(Format::Wire));
+        assert_eq!(
+            detect_format(b"New Delhi, Mar 18 (KNN) Text."),
+            Some(Format::Wire)
+        );
         assert_eq!(detect_format(b"   \n"), None);
-        assert_eq!(detect_format(&[0u8, 1, 2, 3, 4, 5, 6, 7, 8, 200, 201, 17, 18, 19]), None);
-        assert_eq!(detect_format(b"<!DOCTYPE html><html><body>x</body></html>"), None);
+        assert_eq!(
+            detect_format(&[0u8, 1, 2, 3, 4, 5, 6, 7, 8, 200, 201, 17, 18, 19]),
+            None
+        );
+        assert_eq!(
+            detect_format(b"<!DOCTYPE html><html><body>x</body></html>"),
+            None
+        );
     }
 
     #[test]
     fn clear_errors() {
         let o = IngestOptions::default();
-        assert_eq!(parse_bytes(b"", None, &o).unwrap_err().to_string(), "empty document");
-        assert_eq!(parse_bytes(b"<!-- nothing -->", None, &o).unwrap_err().to_string(), "empty document");
-        let e = parse_bytes(b"<rss><channel><item><title>a</title></channel></rss>", None, &o).unwrap_err().to_string();
+        assert_eq!(
+            parse_bytes(b"", None, &o).unwrap_err().to_string(),
+            "empty document"
+        );
+        assert_eq!(
+            parse_bytes(b"<!-- nothing -->", None, &o)
+                .unwrap_err()
+                .to_string(),
+            "empty document"
+        );
+        let e = parse_bytes(
+            b"<rss><channel><item><title>a</title></channel></rss>",
+            None,
+            &o,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("malformed XML at line 1"), "{e}");
-        let e = parse_bytes(b"{\"title\": ", Some(Format::Json), &o).unwrap_err().to_string();
+        let e = parse_bytes(b"{\"title\": ", Some(Format::Json), &o)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("malformed JSON at line 1"), "{e}");
-        let e = parse_bytes(b"<export><meta>x</meta></export>", None, &o).unwrap_err().to_string();
+        let e = parse_bytes(b"<export><meta>x</meta></export>", None, &o)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("no articles found"), "{e}");
     }
 
@@ -454,7 +572,10 @@ mod tests {
         let src = b"[{\"headline\": \"SIDBI scheme\", \"content\": \"<p>New Delhi, Mar 18 (KNN) SIDBI launched it.</p><p>(KNN Bureau)</p>\", \"date\": \"2026-03-18 16:42:48\", \"link\": \"https://x.in/a?utm_source=t\", \"authors\": [{\"name\": \"ENA\"}]}]";
         let a = parse_bytes(src, None, &o).unwrap().remove(0);
         assert_eq!(a.title, "SIDBI scheme");
-        assert_eq!(a.body, "New Delhi, Mar 18 (KNN) SIDBI launched it.\n\n(KNN Bureau)");
+        assert_eq!(
+            a.body,
+            "New Delhi, Mar 18 (KNN) SIDBI launched it.\n\n(KNN Bureau)"
+        );
         assert_eq!(a.author.as_deref(), Some("ENA"));
         assert_eq!(a.source.as_deref(), Some("x.in"));
         assert_eq!(a.id, hash_id(&["url", "https://x.in/a"]));

@@ -32,10 +32,16 @@ pub(crate) fn infer_year(month: u32, day: u32, opts: &IngestOptions) -> Option<N
 fn headline_split(body: &str) -> Option<(String, String)> {
     let (first, rest) = body.split_once("\n\n")?;
     let first = first.trim();
-    if rest.trim().is_empty() || first.contains('\n') || first.chars().count() > 150 || first.split_whitespace().count() < 2 {
+    if rest.trim().is_empty()
+        || first.contains('\n')
+        || first.chars().count() > 150
+        || first.split_whitespace().count() < 2
+    {
         return None;
     }
-    if parse_dateline(first).is_some() || first.ends_with(['.', '!', '?', ':', ';', ',', '"', '”', '’']) {
+    if parse_dateline(first).is_some()
+        || first.ends_with(['.', '!', '?', ':', ';', ',', '"', '”', '’'])
+    {
         return None;
     }
     Some((first.to_string(), rest.trim_start().to_string()))
@@ -63,7 +69,11 @@ pub(crate) fn parse_wire(text: &str, opts: &IngestOptions) -> Result<Article, In
                     infer_year(m, day, opts)
                 }
             };
-            published = date.and_then(|nd| opts.default_tz.from_local_datetime(&nd.and_hms_opt(0, 0, 0)?).single());
+            published = date.and_then(|nd| {
+                opts.default_tz
+                    .from_local_datetime(&nd.and_hms_opt(0, 0, 0)?)
+                    .single()
+            });
             if published.is_none() {
                 date_inferred = false;
             }
@@ -96,7 +106,10 @@ mod tests {
     use chrono::{DateTime, FixedOffset};
 
     fn opts(now: &str) -> IngestOptions {
-        IngestOptions { now: DateTime::parse_from_rfc3339(now).unwrap(), ..IngestOptions::default() }
+        IngestOptions {
+            now: DateTime::parse_from_rfc3339(now).unwrap(),
+            ..IngestOptions::default()
+        }
     }
 
     #[test]
@@ -107,7 +120,10 @@ mod tests {
         assert_eq!(infer_year(3, 21, &o), NaiveDate::from_ymd_opt(2025, 3, 21));
         assert_eq!(infer_year(2, 29, &o), NaiveDate::from_ymd_opt(2024, 2, 29));
         // "now" given in another zone is read in the default zone: 19:00Z on 19 Mar is 20 Mar in IST
-        let o = IngestOptions { now: DateTime::parse_from_rfc3339("2026-03-19T19:00:00Z").unwrap(), ..IngestOptions::default() };
+        let o = IngestOptions {
+            now: DateTime::parse_from_rfc3339("2026-03-19T19:00:00Z").unwrap(),
+            ..IngestOptions::default()
+        };
         assert_eq!(infer_year(3, 20, &o), NaiveDate::from_ymd_opt(2026, 3, 20));
         let _ = FixedOffset::east_opt(0);
     }
@@ -118,7 +134,10 @@ mod tests {
         let a = parse_wire("SIDBI launches DIA scheme\n\nMUMBAI, March 2 (PTI): SIDBI on Monday launched a scheme.\n", &o).unwrap();
         assert_eq!(a.title, "SIDBI launches DIA scheme");
         assert!(a.body.starts_with("MUMBAI, March 2 (PTI):"));
-        assert_eq!(a.published.unwrap().to_rfc3339(), "2026-03-02T00:00:00+05:30");
+        assert_eq!(
+            a.published.unwrap().to_rfc3339(),
+            "2026-03-02T00:00:00+05:30"
+        );
         assert!(a.date_inferred);
         assert_eq!(a.dateline.unwrap().agency.as_deref(), Some("PTI"));
     }
@@ -127,7 +146,12 @@ mod tests {
     fn hard_wrapped_copy_is_joined() {
         let o = opts("2026-03-20T10:00:00+05:30");
         let a = parse_wire("Chennai, Jan 5 (IANS): The state\ngovernment announced a new\npolicy for MSMEs.\n\nIt takes effect in April.", &o).unwrap();
-        assert!(a.body.contains("The state government announced a new policy for MSMEs."));
-        assert_eq!(a.title, "The state government announced a new policy for MSMEs.");
+        assert!(a
+            .body
+            .contains("The state government announced a new policy for MSMEs."));
+        assert_eq!(
+            a.title,
+            "The state government announced a new policy for MSMEs."
+        );
     }
 }

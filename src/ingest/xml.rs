@@ -36,7 +36,10 @@ impl Node {
     }
 
     pub fn attr(&self, key: &str) -> Option<&str> {
-        self.attrs.iter().find(|(k, _)| k == key || k.rsplit(':').next() == Some(key)).map(|(_, v)| v.as_str())
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == key || k.rsplit(':').next() == Some(key))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn children(&self) -> impl Iterator<Item = &Node> {
@@ -140,13 +143,23 @@ pub(crate) fn line_col(text: &str, pos: usize) -> (usize, usize) {
     }
     let before = &text[..p];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
 fn xml_error(text: &str, pos: usize, msg: String) -> IngestError {
     let (line, column) = line_col(text, pos);
-    IngestError::Xml { line, column, byte: pos, message: msg }
+    IngestError::Xml {
+        line,
+        column,
+        byte: pos,
+        message: msg,
+    }
 }
 
 /// Simple internal entity declarations: `<!ENTITY name "value">`.
@@ -180,7 +193,11 @@ fn resolve_entity(name: &str, dtd: &HashMap<String, String>) -> String {
         _ => {}
     }
     if let Some(num) = name.strip_prefix('#') {
-        let v = if let Some(h) = num.strip_prefix(['x', 'X']) { u32::from_str_radix(h, 16).ok() } else { num.parse::<u32>().ok() };
+        let v = if let Some(h) = num.strip_prefix(['x', 'X']) {
+            u32::from_str_radix(h, 16).ok()
+        } else {
+            num.parse::<u32>().ok()
+        };
         return match v.and_then(char::from_u32) {
             Some('\0') | None => "\u{FFFD}".into(),
             Some(c) => c.to_string(),
@@ -215,13 +232,19 @@ fn looks_like_record(n: &Node) -> bool {
             }
         }
     }
-    let has_core = kinds.iter().any(|k| matches!(k, FieldKind::Title | FieldKind::Body));
+    let has_core = kinds
+        .iter()
+        .any(|k| matches!(k, FieldKind::Title | FieldKind::Body));
     has_core && kinds.len() >= 2
 }
 
 /// Walks the document, calling `on_record` with each record element as it closes (and the name
 /// of its parent). Returns the root element with the records taken out (feed metadata lives there).
-pub(crate) fn walk(text: &str, mode: Mode, mut on_record: impl FnMut(Node)) -> Result<Node, IngestError> {
+pub(crate) fn walk(
+    text: &str,
+    mode: Mode,
+    mut on_record: impl FnMut(Node),
+) -> Result<Node, IngestError> {
     let mut reader = Reader::from_str(text);
     {
         let cfg = reader.config_mut();
@@ -242,13 +265,23 @@ pub(crate) fn walk(text: &str, mode: Mode, mut on_record: impl FnMut(Node)) -> R
             }
         };
         match ev {
-            Event::Start(ref e) | Event::Empty(ref e) if mode == Mode::Feed && root.is_some() && stack.is_empty() => {
+            Event::Start(ref e) | Event::Empty(ref e)
+                if mode == Mode::Feed && root.is_some() && stack.is_empty() =>
+            {
                 let _ = e;
-                return Err(xml_error(text, reader.buffer_position() as usize, "a second root element after the first one closed".into()));
+                return Err(xml_error(
+                    text,
+                    reader.buffer_position() as usize,
+                    "a second root element after the first one closed".into(),
+                ));
             }
             Event::Start(e) => {
                 if stack.len() >= MAX_DEPTH {
-                    return Err(xml_error(text, reader.buffer_position() as usize, format!("elements nested deeper than {MAX_DEPTH}")));
+                    return Err(xml_error(
+                        text,
+                        reader.buffer_position() as usize,
+                        format!("elements nested deeper than {MAX_DEPTH}"),
+                    ));
                 }
                 stack.push(start_node(&e, &mut scopes));
             }
@@ -264,20 +297,31 @@ pub(crate) fn walk(text: &str, mode: Mode, mut on_record: impl FnMut(Node)) -> R
             }
             Event::Text(t) => {
                 if !stack.is_empty() {
-                    let s = t.decode().map_err(|e| xml_error(text, reader.buffer_position() as usize, e.to_string()))?;
+                    let s = t.decode().map_err(|e| {
+                        xml_error(text, reader.buffer_position() as usize, e.to_string())
+                    })?;
                     push_text(&mut stack, &s);
                 } else {
                     // Text outside the root element is not XML (whitespace is fine).
                     let s = t.decode().unwrap_or_default();
                     if !s.trim().is_empty() {
                         let pos = reader.buffer_position() as usize - t.len();
-                        return Err(xml_error(text, pos, format!("text outside the root element: {:?}", s.trim().chars().take(40).collect::<String>())));
+                        return Err(xml_error(
+                            text,
+                            pos,
+                            format!(
+                                "text outside the root element: {:?}",
+                                s.trim().chars().take(40).collect::<String>()
+                            ),
+                        ));
                     }
                 }
             }
             Event::CData(c) => {
                 if !stack.is_empty() {
-                    let s = c.decode().map_err(|e| xml_error(text, reader.buffer_position() as usize, e.to_string()))?;
+                    let s = c.decode().map_err(|e| {
+                        xml_error(text, reader.buffer_position() as usize, e.to_string())
+                    })?;
                     push_text(&mut stack, &s);
                 }
             }
@@ -339,7 +383,12 @@ fn start_node(e: &quick_xml::events::BytesStart, scopes: &mut NsScopes) -> Node 
     scopes.push(decls);
     let name = match written.split_once(':') {
         Some((prefix, local)) => {
-            let uri = scopes.iter().rev().flat_map(|s| s.iter()).find(|(p, _)| p == prefix).map(|(_, u)| u.as_str());
+            let uri = scopes
+                .iter()
+                .rev()
+                .flat_map(|s| s.iter())
+                .find(|(p, _)| p == prefix)
+                .map(|(_, u)| u.as_str());
             match uri.and_then(|u| KNOWN_NS.iter().find(|(k, _)| *k == u)) {
                 Some((_, canon)) => format!("{canon}:{local}"),
                 None => written.clone(),
@@ -347,12 +396,23 @@ fn start_node(e: &quick_xml::events::BytesStart, scopes: &mut NsScopes) -> Node 
         }
         None => written.clone(),
     };
-    Node { name, attrs, content: Vec::new() }
+    Node {
+        name,
+        attrs,
+        content: Vec::new(),
+    }
 }
 
-fn close(node: Node, stack: &mut Vec<Node>, root: &mut Option<Node>, mode: Mode, on_record: &mut impl FnMut(Node)) {
+fn close(
+    node: Node,
+    stack: &mut Vec<Node>,
+    root: &mut Option<Node>,
+    mode: Mode,
+    on_record: &mut impl FnMut(Node),
+) {
     let local = node.local().to_string();
-    let is_record = local == "item" || local == "entry" || (mode == Mode::Records && looks_like_record(&node));
+    let is_record =
+        local == "item" || local == "entry" || (mode == Mode::Records && looks_like_record(&node));
     if is_record {
         if stack.is_empty() {
             // the root itself is the record (a single news record file)
@@ -392,9 +452,20 @@ mod tests {
             </channel></rss>"#;
         let (recs, root) = records(xml, Mode::Feed).unwrap();
         assert_eq!(recs.len(), 1);
-        let title = recs[0].children().find(|c| c.name == "title").unwrap().text();
+        let title = recs[0]
+            .children()
+            .find(|c| c.name == "title")
+            .unwrap()
+            .text();
         assert_eq!(title, "A \u{a0}\u{2019}b\u{2019} &unknown; & bare");
-        assert_eq!(recs[0].children().find(|c| c.name == "description").unwrap().inner_html(), "<p>x</p>");
+        assert_eq!(
+            recs[0]
+                .children()
+                .find(|c| c.name == "description")
+                .unwrap()
+                .inner_html(),
+            "<p>x</p>"
+        );
         assert_eq!(root.name, "rss");
         let ch = root.children().next().unwrap();
         assert_eq!(ch.children().next().unwrap().text(), "T & Co");
@@ -410,7 +481,8 @@ mod tests {
 
     #[test]
     fn dtd_entity() {
-        let xml = r#"<!DOCTYPE rss [<!ENTITY co "Company">]><rss><item><title>&co;</title></item></rss>"#;
+        let xml =
+            r#"<!DOCTYPE rss [<!ENTITY co "Company">]><rss><item><title>&co;</title></item></rss>"#;
         let (recs, _) = records(xml, Mode::Feed).unwrap();
         assert_eq!(recs[0].children().next().unwrap().text(), "Company");
     }
@@ -420,18 +492,30 @@ mod tests {
         let xml = r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>a &lt; b</p></div></content></entry></feed>"#;
         let (recs, _) = records(xml, Mode::Feed).unwrap();
         let c = recs[0].children().next().unwrap();
-        assert_eq!(c.inner_html(), r#"<div xmlns="http://www.w3.org/1999/xhtml"><p>a &lt; b</p></div>"#);
+        assert_eq!(
+            c.inner_html(),
+            r#"<div xmlns="http://www.w3.org/1999/xhtml"><p>a &lt; b</p></div>"#
+        );
     }
 
     #[test]
     fn errors_have_positions() {
-        let e = records("<rss>\n<channel>\n<item></channel></rss>", Mode::Feed).unwrap_err().to_string();
+        let e = records("<rss>\n<channel>\n<item></channel></rss>", Mode::Feed)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 3"), "{e}");
-        let e = records("<rss><channel><item><title>x</title>", Mode::Feed).unwrap_err().to_string();
+        let e = records("<rss><channel><item><title>x</title>", Mode::Feed)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("truncated"), "{e}");
-        let e = records("<rss><item><title><![CD", Mode::Feed).unwrap_err().to_string();
+        let e = records("<rss><item><title><![CD", Mode::Feed)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("malformed XML"), "{e}");
-        assert!(matches!(records("<!-- only a comment -->", Mode::Feed), Err(IngestError::Empty)));
+        assert!(matches!(
+            records("<!-- only a comment -->", Mode::Feed),
+            Err(IngestError::Empty)
+        ));
     }
 
     #[test]

@@ -73,11 +73,53 @@ impl Out {
 }
 
 const BLOCK: &[&str] = &[
-    "p", "div", "section", "article", "header", "footer", "aside", "nav", "main", "h1", "h2", "h3", "h4", "h5", "h6", "ul",
-    "ol", "li", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "blockquote", "pre", "figure", "figcaption",
-    "hr", "address", "form", "fieldset", "details", "summary", "center", "caption", "body", "html", "title", "legend",
+    "p",
+    "div",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "aside",
+    "nav",
+    "main",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "blockquote",
+    "pre",
+    "figure",
+    "figcaption",
+    "hr",
+    "address",
+    "form",
+    "fieldset",
+    "details",
+    "summary",
+    "center",
+    "caption",
+    "body",
+    "html",
+    "title",
+    "legend",
 ];
-const SKIP: &[&str] = &["script", "style", "noscript", "template", "head", "svg", "math", "iframe", "object", "select", "textarea"];
+const SKIP: &[&str] = &[
+    "script", "style", "noscript", "template", "head", "svg", "math", "iframe", "object", "select",
+    "textarea",
+];
 
 fn ci_find(hay: &str, needle: &str) -> Option<usize> {
     let h = hay.as_bytes();
@@ -100,7 +142,9 @@ fn parse_tag(s: &str, i: usize) -> Option<(String, bool, bool, usize)> {
         return None;
     }
     let name_start = j;
-    while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b':' || b[j] == b'-' || b[j] == b'_') {
+    while j < b.len()
+        && (b[j].is_ascii_alphanumeric() || b[j] == b':' || b[j] == b'-' || b[j] == b'_')
+    {
         j += 1;
     }
     let name = s[name_start..j].to_ascii_lowercase();
@@ -132,7 +176,10 @@ fn parse_tag(s: &str, i: usize) -> Option<(String, bool, bool, usize)> {
 
 /// Converts an HTML fragment or document to clean text with "\n\n" between paragraphs.
 pub fn html_to_text(html: &str) -> String {
-    let mut out = Out { s: String::with_capacity(html.len() / 2), pending: Brk::None };
+    let mut out = Out {
+        s: String::with_capacity(html.len() / 2),
+        pending: Brk::None,
+    };
     let mut i = 0;
     let mut text_start = 0;
     let mut pre_depth = 0usize;
@@ -188,7 +235,10 @@ pub fn html_to_text(html: &str) -> String {
             i = match ci_find(&html[i..], &close) {
                 Some(p) => {
                     let after = i + p;
-                    html[after..].find('>').map(|q| after + q + 1).unwrap_or(b.len())
+                    html[after..]
+                        .find('>')
+                        .map(|q| after + q + 1)
+                        .unwrap_or(b.len())
                 }
                 None => b.len(),
             };
@@ -223,7 +273,22 @@ pub fn looks_like_html(s: &str) -> bool {
     while let Some(p) = s[i..].find('<') {
         let at = i + p;
         if let Some((name, _, _, end)) = parse_tag(s, at) {
-            if BLOCK.contains(&name.as_str()) || matches!(name.as_str(), "br" | "a" | "span" | "b" | "i" | "em" | "strong" | "img" | "font" | "u" | "sup" | "sub") {
+            if BLOCK.contains(&name.as_str())
+                || matches!(
+                    name.as_str(),
+                    "br" | "a"
+                        | "span"
+                        | "b"
+                        | "i"
+                        | "em"
+                        | "strong"
+                        | "img"
+                        | "font"
+                        | "u"
+                        | "sup"
+                        | "sub"
+                )
+            {
                 count += 1;
                 if count >= 1 {
                     return true;
@@ -270,7 +335,10 @@ pub fn normalize_plain(text: &str, join_wrapped: bool) -> String {
         s
     };
     let lines: Vec<String> = text.split('\n').map(clean_line).collect();
-    let has_blank = lines.iter().skip_while(|l| l.is_empty()).any(|l| l.is_empty());
+    let has_blank = lines
+        .iter()
+        .skip_while(|l| l.is_empty())
+        .any(|l| l.is_empty());
     let mut paras: Vec<Vec<String>> = vec![Vec::new()];
     for l in lines {
         if l.is_empty() {
@@ -287,7 +355,12 @@ pub fn normalize_plain(text: &str, join_wrapped: bool) -> String {
     let is_bullet = |l: &str| {
         let t = l.trim_start();
         t.starts_with(['-', '*', '•', '–', '—', '·', '▪', '►'])
-            || t.split_once(['.', ')']).is_some_and(|(n, rest)| !n.is_empty() && n.len() <= 3 && n.chars().all(|c| c.is_ascii_alphanumeric()) && rest.starts_with(' '))
+            || t.split_once(['.', ')']).is_some_and(|(n, rest)| {
+                !n.is_empty()
+                    && n.len() <= 3
+                    && n.chars().all(|c| c.is_ascii_alphanumeric())
+                    && rest.starts_with(' ')
+            })
     };
     let mut out = String::with_capacity(text.len());
     for p in paras.into_iter().filter(|p| !p.is_empty()) {
@@ -316,32 +389,55 @@ mod tests {
     fn blocks_entities_scripts() {
         let h = "<p><span style=\"font-size:14px\"><strong>New Delhi, Mar 18 (KNN)</strong> The NICDC &amp; DPIIT met.&nbsp;</span></p>&#13;\n&#13;\n<p>Second&#8217;s para<br/>line two</p><script>var x = '<p>';</script><style>p{}</style><!-- c -->";
         let t = html_to_text(h);
-        assert_eq!(t, "New Delhi, Mar 18 (KNN) The NICDC & DPIIT met.\n\nSecond\u{2019}s para\nline two");
+        assert_eq!(
+            t,
+            "New Delhi, Mar 18 (KNN) The NICDC & DPIIT met.\n\nSecond\u{2019}s para\nline two"
+        );
     }
 
     #[test]
     fn literal_angle_brackets_are_text() {
-        assert_eq!(html_to_text("a < b and c<d, 3 <= 4"), "a < b and c<d, 3 <= 4");
+        assert_eq!(
+            html_to_text("a < b and c<d, 3 <= 4"),
+            "a < b and c<d, 3 <= 4"
+        );
         assert_eq!(html_to_text("x &lt;p&gt; y"), "x <p> y");
         assert_eq!(html_to_text("<p>unclosed <b"), "unclosed <b");
     }
 
     #[test]
     fn c1_controls_read_as_windows_1252() {
-        assert_eq!(html_to_text("don\u{92}t \u{93}quoted\u{94} \u{81}x"), "don\u{2019}t \u{201c}quoted\u{201d} x");
+        assert_eq!(
+            html_to_text("don\u{92}t \u{93}quoted\u{94} \u{81}x"),
+            "don\u{2019}t \u{201c}quoted\u{201d} x"
+        );
         assert_eq!(normalize_plain("don\u{92}t", false), "don\u{2019}t");
     }
 
     #[test]
     fn lists_and_tables() {
-        assert_eq!(html_to_text("<ul><li>One</li><li>Two</li></ul><table><tr><td>a</td><td>b</td></tr></table>"), "One\n\nTwo\n\na b");
+        assert_eq!(
+            html_to_text(
+                "<ul><li>One</li><li>Two</li></ul><table><tr><td>a</td><td>b</td></tr></table>"
+            ),
+            "One\n\nTwo\n\na b"
+        );
     }
 
     #[test]
     fn plain_normalisation() {
-        assert_eq!(normalize_plain("a  b\r\n\r\n\r\n c\td ", false), "a b\n\nc d");
-        assert_eq!(normalize_plain("The state\ngovernment said.\n- one\n- two\n\nNext", true), "The state government said.\n- one\n- two\n\nNext");
-        assert_eq!(normalize_plain("Line one.\nLine two.", true), "Line one.\n\nLine two.");
+        assert_eq!(
+            normalize_plain("a  b\r\n\r\n\r\n c\td ", false),
+            "a b\n\nc d"
+        );
+        assert_eq!(
+            normalize_plain("The state\ngovernment said.\n- one\n- two\n\nNext", true),
+            "The state government said.\n- one\n- two\n\nNext"
+        );
+        assert_eq!(
+            normalize_plain("Line one.\nLine two.", true),
+            "Line one.\n\nLine two."
+        );
         let once = normalize_plain("A\n\nB\nC", false);
         assert_eq!(normalize_plain(&once, false), once);
     }

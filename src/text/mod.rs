@@ -48,8 +48,18 @@ impl Span {
 /// elsewhere — the dateline and closing credit found in the body now.
 fn boilerplate(article: &Article) -> Vec<(usize, usize)> {
     let body = &article.body;
-    let valid = |r: &std::ops::Range<usize>| r.start < r.end && r.end <= body.len() && body.is_char_boundary(r.start) && body.is_char_boundary(r.end);
-    let mut v: Vec<(usize, usize)> = article.boilerplate.iter().filter(|r| valid(r)).map(|r| (r.start, r.end)).collect();
+    let valid = |r: &std::ops::Range<usize>| {
+        r.start < r.end
+            && r.end <= body.len()
+            && body.is_char_boundary(r.start)
+            && body.is_char_boundary(r.end)
+    };
+    let mut v: Vec<(usize, usize)> = article
+        .boilerplate
+        .iter()
+        .filter(|r| valid(r))
+        .map(|r| (r.start, r.end))
+        .collect();
     if v.is_empty() && article.boilerplate.is_empty() {
         if let Some(d) = dateline::parse_dateline(body) {
             v.push((d.start, d.end));
@@ -115,7 +125,14 @@ mod tests {
     fn dateline_and_credit_stay_out_of_sentences() {
         let a = article("New Delhi [India], September 25 (ANI): SIDBI has launched a scheme. It is new.\n\n\"We will grow,\" he added. (ANI)");
         let s: Vec<&str> = sentences(&a).iter().map(|s| s.text(&a.body)).collect();
-        assert_eq!(s, vec!["SIDBI has launched a scheme.", "It is new.", "\"We will grow,\" he added."]);
+        assert_eq!(
+            s,
+            vec![
+                "SIDBI has launched a scheme.",
+                "It is new.",
+                "\"We will grow,\" he added."
+            ]
+        );
     }
 
     #[test]

@@ -41,7 +41,10 @@ impl WordPieceCounter {
     /// Loads `tokenizer.json` from a model directory, with truncation and padding turned off.
     pub fn from_model_dir(dir: &Path) -> Result<Self, TextError> {
         let path = dir.join("tokenizer.json");
-        let err = |m: String| TextError::Tokenizer { path: path.clone(), message: m };
+        let err = |m: String| TextError::Tokenizer {
+            path: path.clone(),
+            message: m,
+        };
         let mut tok = tokenizers::Tokenizer::from_file(&path).map_err(|e| err(e.to_string()))?;
         tok.with_truncation(None).map_err(|e| err(e.to_string()))?;
         tok.with_padding(None);
@@ -99,7 +102,13 @@ fn cut_points(body: &str, s: usize, e: usize) -> (Vec<usize>, Vec<usize>) {
 }
 
 /// Furthest cut in `cuts` (ascending) with `count(body[pos..cut]) <= budget`.
-fn furthest_fit(body: &str, pos: usize, cuts: &[usize], counter: &WordPieceCounter, budget: usize) -> Option<usize> {
+fn furthest_fit(
+    body: &str,
+    pos: usize,
+    cuts: &[usize],
+    counter: &WordPieceCounter,
+    budget: usize,
+) -> Option<usize> {
     let cands: Vec<usize> = cuts.iter().copied().filter(|&c| c > pos).collect();
     let (mut lo, mut hi) = (0usize, cands.len());
     let mut best = None;
@@ -117,7 +126,12 @@ fn furthest_fit(body: &str, pos: usize, cuts: &[usize], counter: &WordPieceCount
 }
 
 /// Splits an over-budget sentence into pieces of at most `budget` word pieces.
-fn split_long(body: &str, sp: Span, counter: &WordPieceCounter, budget: usize) -> Vec<(usize, usize)> {
+fn split_long(
+    body: &str,
+    sp: Span,
+    counter: &WordPieceCounter,
+    budget: usize,
+) -> Vec<(usize, usize)> {
     let (clause, words) = cut_points(body, sp.start, sp.end);
     let mut out = Vec::new();
     let mut pos = sp.start;
@@ -128,29 +142,53 @@ fn split_long(body: &str, sp: Span, counter: &WordPieceCounter, budget: usize) -
         }
         let by_clause = furthest_fit(body, pos, &clause, counter, budget)
             .filter(|&c| counter.count(&body[pos..c]) * 3 >= budget);
-        let cut = by_clause.or_else(|| furthest_fit(body, pos, &words, counter, budget)).unwrap_or_else(|| {
-            // one enormous "word": cut between characters
-            let chars: Vec<usize> = body[pos..sp.end].char_indices().skip(1).map(|(i, _)| pos + i).collect();
-            furthest_fit(body, pos, &chars, counter, budget).unwrap_or_else(|| chars.first().copied().unwrap_or(sp.end))
-        });
+        let cut = by_clause
+            .or_else(|| furthest_fit(body, pos, &words, counter, budget))
+            .unwrap_or_else(|| {
+                // one enormous "word": cut between characters
+                let chars: Vec<usize> = body[pos..sp.end]
+                    .char_indices()
+                    .skip(1)
+                    .map(|(i, _)| pos + i)
+                    .collect();
+                furthest_fit(body, pos, &chars, counter, budget)
+                    .unwrap_or_else(|| chars.first().copied().unwrap_or(sp.end))
+            });
         let end = trim_end(body, pos, cut);
-        out.push((pos, end.max(pos + body[pos..].chars().next().map_or(1, char::len_utf8))));
+        out.push((
+            pos,
+            end.max(pos + body[pos..].chars().next().map_or(1, char::len_utf8)),
+        ));
         pos = skip_ws(body, cut, sp.end);
     }
     out
 }
 
 /// Packs sentences into passages of at most `budget` word pieces (one sentence of overlap).
-pub fn passages(body: &str, sentences: &[Span], counter: &WordPieceCounter, budget: usize) -> Vec<PassageSpan> {
+pub fn passages(
+    body: &str,
+    sentences: &[Span],
+    counter: &WordPieceCounter,
+    budget: usize,
+) -> Vec<PassageSpan> {
     let budget = budget.max(1);
     let n = sentences.len();
-    let counts: Vec<usize> = sentences.iter().map(|s| counter.count(&body[s.start..s.end])).collect();
+    let counts: Vec<usize> = sentences
+        .iter()
+        .map(|s| counter.count(&body[s.start..s.end]))
+        .collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < n {
         if counts[i] > budget {
             for (a, b) in split_long(body, sentences[i], counter, budget) {
-                out.push(PassageSpan { start: a, end: b, word_pieces: counter.count(&body[a..b]), first_sentence: i, last_sentence: i + 1 });
+                out.push(PassageSpan {
+                    start: a,
+                    end: b,
+                    word_pieces: counter.count(&body[a..b]),
+                    first_sentence: i,
+                    last_sentence: i + 1,
+                });
             }
             i += 1;
             continue;
@@ -168,11 +206,21 @@ pub fn passages(body: &str, sentences: &[Span], counter: &WordPieceCounter, budg
             end = sentences[j - 1].end;
             wp = counter.count(&body[start..end]);
         }
-        out.push(PassageSpan { start, end, word_pieces: wp, first_sentence: i, last_sentence: j });
+        out.push(PassageSpan {
+            start,
+            end,
+            word_pieces: wp,
+            first_sentence: i,
+            last_sentence: j,
+        });
         if j >= n {
             break;
         }
-        i = if j - i >= 2 && counts[j - 1] + counts[j] <= budget { j - 1 } else { j };
+        i = if j - i >= 2 && counts[j - 1] + counts[j] <= budget {
+            j - 1
+        } else {
+            j
+        };
     }
     out
 }

@@ -23,43 +23,146 @@ use crate::ingest::dateline::parse_dateline;
 
 /// Titles and prefixes after which a sentence never ends.
 const TITLES: &[&str] = &[
-    "Mr", "Mrs", "Ms", "Mx", "Dr", "Prof", "St", "Mt", "Ft", "Gen", "Lt", "Col", "Capt", "Cpt", "Sgt", "Cpl", "Pvt", "Cmdr",
-    "Adm", "Brig", "Maj", "Gov", "Sen", "Rep", "Rev", "Hon", "Pres", "Supt", "Insp", "Messrs", "Mme", "Mlle", "Shri", "Smt",
-    "Sh", "Kum", "Dy", "Addl", "Jt", "Asst", "Fr", "Sri", "Ald", "Atty", "Amb", "Rt", "vs", "v", "cf", "viz",
-    "approx", "ca", "e.g", "i.e", "eg", "ie", "Nr", "Lt.-Gen", "Maj.-Gen", "Mssrs", "Dt", "Opp", "incl", "Incl", "excl",
+    "Mr", "Mrs", "Ms", "Mx", "Dr", "Prof", "St", "Mt", "Ft", "Gen", "Lt", "Col", "Capt", "Cpt",
+    "Sgt", "Cpl", "Pvt", "Cmdr", "Adm", "Brig", "Maj", "Gov", "Sen", "Rep", "Rev", "Hon", "Pres",
+    "Supt", "Insp", "Messrs", "Mme", "Mlle", "Shri", "Smt", "Sh", "Kum", "Dy", "Addl", "Jt",
+    "Asst", "Fr", "Sri", "Ald", "Atty", "Amb", "Rt", "vs", "v", "cf", "viz", "approx", "ca", "e.g",
+    "i.e", "eg", "ie", "Nr", "Lt.-Gen", "Maj.-Gen", "Mssrs", "Dt", "Opp", "incl", "Incl", "excl",
 ];
 
 /// Abbreviations that take a number after them.
 const NUMBER_PREFIXES: &[&str] = &[
-    "No", "Nos", "no", "nos", "Vol", "Vols", "vol", "pp", "p", "Art", "art", "Sec", "sec", "Ch", "ch", "Para", "para", "Fig",
-    "Figs", "fig", "Rs", "Re", "Ref", "ref", "Op", "Tel", "Ph", "Reg", "Pt", "Cl", "Sch", "Nr", "Tab", "Eq", "Ex", "Sl",
-    "Pg", "pg", "Rd", "Ward", "Plot", "Flat", "Ste", "Apt", "Bldg", "Km", "km", "Rev", "Ed", "ed", "Jan", "Feb", "Mar",
-    "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec",
+    "No", "Nos", "no", "nos", "Vol", "Vols", "vol", "pp", "p", "Art", "art", "Sec", "sec", "Ch",
+    "ch", "Para", "para", "Fig", "Figs", "fig", "Rs", "Re", "Ref", "ref", "Op", "Tel", "Ph", "Reg",
+    "Pt", "Cl", "Sch", "Nr", "Tab", "Eq", "Ex", "Sl", "Pg", "pg", "Rd", "Ward", "Plot", "Flat",
+    "Ste", "Apt", "Bldg", "Km", "km", "Rev", "Ed", "ed", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul",
+    "Aug", "Sep", "Sept", "Oct", "Nov", "Dec",
 ];
 
 /// Abbreviations that may end a sentence: a boundary only before a typical sentence opener.
 const MAY_END: &[&str] = &[
-    "Inc", "Ltd", "Co", "Corp", "Cos", "Bros", "Plc", "PLC", "LLC", "Pvt", "Pte", "Pty", "AG", "al", "Esq", "esq",
-    "Jr", "Sr", "hrs", "yrs", "mins", "approx", "Dept", "Govt", "Univ", "Assn", "Assoc", "Admin", "Est", "Inst", "Natl",
-    "Intl", "Ave", "Blvd", "Hwy", "Mgr", "Mkt", "Mon", "Tue", "Tues", "Wed", "Thu", "Thur", "Thurs", "Fri", "Sat", "Sun",
-    "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "cr", "bn", "mn", "mln", "bln",
+    "Inc", "Ltd", "Co", "Corp", "Cos", "Bros", "Plc", "PLC", "LLC", "Pvt", "Pte", "Pty", "AG",
+    "al", "Esq", "esq", "Jr", "Sr", "hrs", "yrs", "mins", "approx", "Dept", "Govt", "Univ", "Assn",
+    "Assoc", "Admin", "Est", "Inst", "Natl", "Intl", "Ave", "Blvd", "Hwy", "Mgr", "Mkt", "Mon",
+    "Tue", "Tues", "Wed", "Thu", "Thur", "Thurs", "Fri", "Sat", "Sun", "Jan", "Feb", "Mar", "Apr",
+    "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "cr", "bn", "mn", "mln", "bln",
     "lakh", "Rs", "Ph.D", "PhD", "Ltd.", "Dist", "Distt", "Tehsil",
 ];
 
 /// Words that typically open a sentence; after an ambiguous abbreviation they signal a boundary.
 const OPENERS: &[&str] = &[
-    "The", "A", "An", "He", "She", "It", "They", "We", "I", "You", "This", "That", "These", "Those", "There", "Here", "His",
-    "Her", "Its", "Their", "Our", "My", "Your", "In", "On", "At", "For", "But", "And", "Or", "So", "Yet", "However",
-    "Meanwhile", "Also", "After", "Before", "When", "While", "If", "As", "Although", "Though", "Since", "Because",
-    "According", "Earlier", "Later", "Now", "Then", "Today", "Yesterday", "Last", "Next", "Some", "Many", "Most", "All",
-    "Both", "Each", "Every", "Not", "What", "Why", "How", "Who", "Where", "Which", "Speaking", "Still", "Such", "Further",
-    "Moreover", "Additionally", "Despite", "During", "Under", "With", "Without", "From", "By", "To", "Of", "Over", "About",
-    "Among", "Several", "Other", "Officials", "Police", "Sources", "Analysts", "Experts", "Shares", "Earlier", "Thus",
-    "Hence", "Instead", "Indeed", "Overall", "Similarly", "Currently", "Recently", "Following", "Addressing", "Besides",
+    "The",
+    "A",
+    "An",
+    "He",
+    "She",
+    "It",
+    "They",
+    "We",
+    "I",
+    "You",
+    "This",
+    "That",
+    "These",
+    "Those",
+    "There",
+    "Here",
+    "His",
+    "Her",
+    "Its",
+    "Their",
+    "Our",
+    "My",
+    "Your",
+    "In",
+    "On",
+    "At",
+    "For",
+    "But",
+    "And",
+    "Or",
+    "So",
+    "Yet",
+    "However",
+    "Meanwhile",
+    "Also",
+    "After",
+    "Before",
+    "When",
+    "While",
+    "If",
+    "As",
+    "Although",
+    "Though",
+    "Since",
+    "Because",
+    "According",
+    "Earlier",
+    "Later",
+    "Now",
+    "Then",
+    "Today",
+    "Yesterday",
+    "Last",
+    "Next",
+    "Some",
+    "Many",
+    "Most",
+    "All",
+    "Both",
+    "Each",
+    "Every",
+    "Not",
+    "What",
+    "Why",
+    "How",
+    "Who",
+    "Where",
+    "Which",
+    "Speaking",
+    "Still",
+    "Such",
+    "Further",
+    "Moreover",
+    "Additionally",
+    "Despite",
+    "During",
+    "Under",
+    "With",
+    "Without",
+    "From",
+    "By",
+    "To",
+    "Of",
+    "Over",
+    "About",
+    "Among",
+    "Several",
+    "Other",
+    "Officials",
+    "Police",
+    "Sources",
+    "Analysts",
+    "Experts",
+    "Shares",
+    "Earlier",
+    "Thus",
+    "Hence",
+    "Instead",
+    "Indeed",
+    "Overall",
+    "Similarly",
+    "Currently",
+    "Recently",
+    "Following",
+    "Addressing",
+    "Besides",
 ];
 
 const TERMINALS: &[char] = &['.', '!', '?', '…', '।', '॥', '‽'];
-const CLOSERS: &[char] = &['"', '\'', '”', '’', ')', ']', '»', '›', '」', '』', '“', '*'];
+const CLOSERS: &[char] = &[
+    '"', '\'', '”', '’', ')', ']', '»', '›', '」', '』', '“', '*',
+];
 const OPENERS_PUNCT: &[char] = &['"', '\'', '“', '‘', '(', '[', '«', '‹', '¿', '¡', '*', '„'];
 const CJK_TERMINALS: &[char] = &['。', '！', '？'];
 
@@ -76,9 +179,17 @@ enum Next {
 fn classify_next(next: &str) -> Next {
     let t = next.trim_start_matches(OPENERS_PUNCT);
     let Some(c) = t.chars().next() else {
-        return if next.starts_with(OPENERS_PUNCT) { Next::Upper } else { Next::Other };
+        return if next.starts_with(OPENERS_PUNCT) {
+            Next::Upper
+        } else {
+            Next::Other
+        };
     };
-    if c.is_lowercase() && t.chars().take_while(|c| c.is_alphanumeric()).any(char::is_uppercase) {
+    if c.is_lowercase()
+        && t.chars()
+            .take_while(|c| c.is_alphanumeric())
+            .any(char::is_uppercase)
+    {
         // camel-case names open sentences too: "eHow was …", "iPhone sales …"
         Next::Upper
     } else if next.starts_with(['(', '[']) && !t.starts_with(['.', '…']) {
@@ -101,13 +212,17 @@ fn classify_next(next: &str) -> Next {
 }
 
 fn is_opener_word(next: &str) -> bool {
-    let w = next.trim_start_matches(OPENERS_PUNCT).trim_end_matches(|c: char| !c.is_alphanumeric());
+    let w = next
+        .trim_start_matches(OPENERS_PUNCT)
+        .trim_end_matches(|c: char| !c.is_alphanumeric());
     OPENERS.contains(&w)
 }
 
 fn is_dotted_acronym(w: &str) -> bool {
     // "U.S", "a.m", "Ph.D", "M.Sc", "D.C" — dot-separated pieces of 1–3 letters, at least one dot
-    w.contains('.') && w.split('.').all(|p| !p.is_empty() && p.chars().count() <= 3 && p.chars().all(char::is_alphabetic))
+    w.contains('.')
+        && w.split('.')
+            .all(|p| !p.is_empty() && p.chars().count() <= 3 && p.chars().all(char::is_alphabetic))
 }
 
 fn vowelless(w: &str) -> bool {
@@ -121,7 +236,10 @@ fn vowelless(w: &str) -> bool {
 
 fn is_list_marker(w: &str) -> bool {
     let n = w.chars().count();
-    (1..=3).contains(&n) && (w.chars().all(|c| c.is_ascii_digit()) || (n == 1 && w.chars().all(char::is_alphabetic)) || w.chars().all(|c| "ivxlcIVXLC".contains(c)))
+    (1..=3).contains(&n)
+        && (w.chars().all(|c| c.is_ascii_digit())
+            || (n == 1 && w.chars().all(char::is_alphabetic))
+            || w.chars().all(|c| "ivxlcIVXLC".contains(c)))
 }
 
 /// Decides whether a sentence ends between token `prev` and token `next`.
@@ -209,7 +327,8 @@ fn blocks(text: &str) -> Vec<(usize, usize)> {
             && out.last().is_some_and(|&(pa, pb)| {
                 let p = text[pa..pb].trim_end();
                 let last = p.chars().last();
-                last.is_some_and(|c| c.is_lowercase() || c == ',') && l.chars().next().is_some_and(|c| c.is_lowercase())
+                last.is_some_and(|c| c.is_lowercase() || c == ',')
+                    && l.chars().next().is_some_and(|c| c.is_lowercase())
             });
         if joins {
             out.last_mut().unwrap().1 = b;
@@ -320,13 +439,25 @@ mod tests {
             seg("Shares of Reliance Industries Ltd. The company said revenue was ₹1.5 crore. Meta's $11.1bn deal closed."),
             vec!["Shares of Reliance Industries Ltd.", "The company said revenue was ₹1.5 crore.", "Meta's $11.1bn deal closed."]
         );
-        assert_eq!(seg("He moved to the U.S. in 2010. The U.S. Senate agreed."), vec!["He moved to the U.S. in 2010.", "The U.S. Senate agreed."]);
-        assert_eq!(seg("It is No. 1 in India. No. The answer is final."), vec!["It is No. 1 in India.", "No.", "The answer is final."]);
+        assert_eq!(
+            seg("He moved to the U.S. in 2010. The U.S. Senate agreed."),
+            vec!["He moved to the U.S. in 2010.", "The U.S. Senate agreed."]
+        );
+        assert_eq!(
+            seg("It is No. 1 in India. No. The answer is final."),
+            vec!["It is No. 1 in India.", "No.", "The answer is final."]
+        );
     }
 
     #[test]
     fn initials_and_names() {
-        assert_eq!(seg("The conclave was opened by M. Nagaraju of J. P. Morgan. He spoke."), vec!["The conclave was opened by M. Nagaraju of J. P. Morgan.", "He spoke."]);
+        assert_eq!(
+            seg("The conclave was opened by M. Nagaraju of J. P. Morgan. He spoke."),
+            vec![
+                "The conclave was opened by M. Nagaraju of J. P. Morgan.",
+                "He spoke."
+            ]
+        );
     }
 
     #[test]
@@ -335,26 +466,53 @@ mod tests {
             seg("\"We will invest,\" he said. \"Is it enough?\" she asked. (The board agreed.) Then it ended!"),
             vec!["\"We will invest,\" he said.", "\"Is it enough?\" she asked.", "(The board agreed.)", "Then it ended!"]
         );
-        assert_eq!(seg("He said \"no.\" Then left."), vec!["He said \"no.\"", "Then left."]);
+        assert_eq!(
+            seg("He said \"no.\" Then left."),
+            vec!["He said \"no.\"", "Then left."]
+        );
     }
 
     #[test]
     fn datelines_lists_and_paragraphs() {
         let t = "New Delhi, Mar 18 (KNN) The NICDC met on Wednesday.\n\nKey Discussions\n\n1. Finance for MSMEs.\n2. Clusters.";
-        assert_eq!(seg(t), vec!["New Delhi, Mar 18 (KNN)", "The NICDC met on Wednesday.", "Key Discussions", "1. Finance for MSMEs.", "2. Clusters."]);
+        assert_eq!(
+            seg(t),
+            vec![
+                "New Delhi, Mar 18 (KNN)",
+                "The NICDC met on Wednesday.",
+                "Key Discussions",
+                "1. Finance for MSMEs.",
+                "2. Clusters."
+            ]
+        );
     }
 
     #[test]
     fn wrapped_lines_are_joined_hard_breaks_are_not() {
-        assert_eq!(seg("The state government\nannounced a policy."), vec!["The state government\nannounced a policy."]);
-        assert_eq!(seg("Headline Here\nThe body starts."), vec!["Headline Here", "The body starts."]);
+        assert_eq!(
+            seg("The state government\nannounced a policy."),
+            vec!["The state government\nannounced a policy."]
+        );
+        assert_eq!(
+            seg("Headline Here\nThe body starts."),
+            vec!["Headline Here", "The body starts."]
+        );
     }
 
     #[test]
     fn ellipses_hindi_and_cjk() {
-        assert_eq!(seg("Wait... what happened? Nothing... The end."), vec!["Wait... what happened?", "Nothing...", "The end."]);
-        assert_eq!(seg("यह पहला वाक्य है। यह दूसरा है।"), vec!["यह पहला वाक्य है।", "यह दूसरा है।"]);
-        assert_eq!(seg("今日は晴れ。明日は雨。"), vec!["今日は晴れ。", "明日は雨。"]);
+        assert_eq!(
+            seg("Wait... what happened? Nothing... The end."),
+            vec!["Wait... what happened?", "Nothing...", "The end."]
+        );
+        assert_eq!(
+            seg("यह पहला वाक्य है। यह दूसरा है।"),
+            vec!["यह पहला वाक्य है।", "यह दूसरा है।"]
+        );
+        assert_eq!(
+            seg("今日は晴れ。明日は雨。"),
+            vec!["今日は晴れ。", "明日は雨。"]
+        );
     }
 
     #[test]
