@@ -114,21 +114,30 @@ fn full_bulk_queue_answers_overloaded_at_once() {
             ..Default::default()
         },
     );
-    let ps = passages();
-    let job: Vec<String> = ps.clone();
-    // At most one job runs and one waits; the rest must be refused, immediately.
+    // A job long enough (several seconds) that it is still running while we probe.
+    let job: Vec<String> = std::iter::repeat_n(passages(), 3).flatten().collect();
+    // One job running, one waiting: submitted one after the other, each confirmed in turn, so
+    // no scheduling order can leave room in the queue.
+    let wait_for = |what: &str, ok: &dyn Fn() -> bool| {
+        let t0 = std::time::Instant::now();
+        while !ok() {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            assert!(t0.elapsed().as_secs() < 60, "timed out waiting for {what}");
+        }
+    };
     let mut handles = Vec::new();
-    for _ in 0..2 {
-        let s = service.clone();
-        let j = job.clone();
-        handles.push(std::thread::spawn(move || s.bulk_blocking(j)));
-    }
-    // Wait until both are accepted (one running, one queued) or refused.
-    let t0 = std::time::Instant::now();
-    while service.stats().bulk_jobs + service.stats().rejected < 2 {
-        std::thread::sleep(std::time::Duration::from_millis(2));
-        assert!(t0.elapsed().as_secs() < 60);
-    }
+    let s = service.clone();
+    let j = job.clone();
+    handles.push(std::thread::spawn(move || s.bulk_blocking(j)));
+    wait_for("the first job to run", &|| {
+        service.stats().bulk_running == 1
+    });
+    let s = service.clone();
+    let j = job.clone();
+    handles.push(std::thread::spawn(move || s.bulk_blocking(j)));
+    wait_for("the second job to queue", &|| {
+        service.stats().bulk_queued == 1
+    });
     let started = std::time::Instant::now();
     let third = service.bulk_blocking(job.clone());
     assert!(matches!(third, Err(EmbedError::Overloaded)), "{third:?}");
@@ -143,19 +152,11 @@ fn full_bulk_queue_answers_overloaded_at_once() {
         rt.block_on(service.bulk(job.clone())),
         Err(EmbedError::Overloaded)
     ));
-    assert!(service.stats().rejected >= 2);
-    let mut ok = 0;
+    assert_eq!(service.stats().rejected, 2);
+    // Both accepted jobs complete.
     for h in handles {
-        match h.join().unwrap() {
-            Ok(v) => {
-                assert_eq!(v.len(), job.len());
-                ok += 1;
-            }
-            Err(EmbedError::Overloaded) => {}
-            Err(e) => panic!("{e}"),
-        }
+        assert_eq!(h.join().unwrap().unwrap().len(), job.len());
     }
-    assert!(ok >= 1);
 }
 
 #[test]

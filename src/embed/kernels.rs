@@ -663,7 +663,7 @@ mod avx2 {
 
     #[cfg(test)]
     pub fn gelu_vec(x: &mut [f32]) {
-        assert!(x.len() % 8 == 0);
+        assert!(x.len().is_multiple_of(8));
         unsafe {
             for ch in x.chunks_exact_mut(8) {
                 let mut v = [_mm256_loadu_ps(ch.as_ptr())];

@@ -222,6 +222,21 @@ impl Embedder {
         self.encoder.isa
     }
 
+    /// Set the OS scheduling priority (`nice`, 0..=19, higher = lower priority) of the bulk
+    /// pool's threads, so that a query thread waking up gets a core at once while bulk work
+    /// keeps both busy. Returns whether every thread took it (Linux only; elsewhere a no-op
+    /// that returns false).
+    pub fn set_bulk_nice(&self, nice: i32) -> bool {
+        let nice = nice.clamp(0, 19);
+        let ok = std::sync::atomic::AtomicUsize::new(0);
+        self.bulk_pool.broadcast(|_| {
+            if set_current_thread_nice(nice) {
+                ok.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        ok.load(Ordering::Relaxed) == self.threads
+    }
+
     /// Seconds spent per forward-pass phase since load (see [`encoder::Phase`]).
     pub fn phase_seconds(&self) -> Vec<(&'static str, f64)> {
         self.encoder.phase_seconds()
@@ -415,6 +430,22 @@ const _: () = {
     assert_send_sync::<Embedder>();
     assert_send_sync::<EmbedService>();
 };
+
+/// Lower the calling thread's priority to `nice` (Linux: `setpriority` on a thread id affects
+/// that thread only).
+#[cfg(target_os = "linux")]
+fn set_current_thread_nice(nice: i32) -> bool {
+    // SAFETY: plain syscalls on the calling thread's own id.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, nice) == 0
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn set_current_thread_nice(_nice: i32) -> bool {
+    false
+}
 
 /// Cosine similarity of two vectors.
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {

@@ -7,6 +7,11 @@
 //!   bulk job (it waits at most for one matmul block, well under a millisecond).
 //! - **bulk**: whole jobs (many texts), one at a time, on the bulk pool.
 //!
+//! While the service runs, the bulk threads also run at a lower OS priority
+//! ([`EmbedServiceOptions::bulk_nice`], one-way: an unprivileged process cannot raise it back),
+//! so the thread that picks up a query is scheduled at once even when bulk work keeps every
+//! core busy.
+//!
 //! A full queue answers [`EmbedError::Overloaded`] at once (HTTP maps it to 503 + Retry-After);
 //! [`EmbedService::bulk_blocking_wait`] is the back-pressure alternative for pipelines that
 //! would rather wait for room. Worker threads stop when the last clone of the service is dropped.
@@ -24,6 +29,9 @@ pub struct EmbedServiceOptions {
     pub bulk_queue: usize,
     /// Most queries run together in one forward pass.
     pub query_micro_batch: usize,
+    /// OS priority (`nice`) for the embedder's bulk threads while the service runs, so that
+    /// queries get a core at once (see [`Embedder::set_bulk_nice`]); `None` leaves it alone.
+    pub bulk_nice: Option<i32>,
 }
 
 impl Default for EmbedServiceOptions {
@@ -32,6 +40,7 @@ impl Default for EmbedServiceOptions {
             query_queue: 256,
             bulk_queue: 16,
             query_micro_batch: 16,
+            bulk_nice: Some(5),
         }
     }
 }
@@ -94,6 +103,9 @@ pub struct EmbedService {
 
 impl EmbedService {
     pub fn start(embedder: Arc<Embedder>, opts: EmbedServiceOptions) -> EmbedService {
+        if let Some(nice) = opts.bulk_nice {
+            embedder.set_bulk_nice(nice);
+        }
         let (query_tx, query_rx) = bounded::<QueryJob>(opts.query_queue.max(1));
         let (bulk_tx, bulk_rx) = bounded::<BulkJob>(opts.bulk_queue.max(1));
         let shared = Arc::new(Shared {
