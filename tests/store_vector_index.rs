@@ -275,8 +275,11 @@ fn filters_apply_inside_the_search_and_k_is_still_returned() {
     let qs = queries(&store, 15);
     // Force the graph walk for every filter (exact_below 0), then the exact path (huge).
     for exact_below in [0usize, usize::MAX] {
-        let mut p = HnswParams::default();
-        p.exact_below = exact_below;
+        let p = HnswParams {
+            exact_below,
+            adaptive_exact: false,
+            ..HnswParams::default()
+        };
         let (idx, _) = VectorIndex::open(&dir.path().join("hnsw"), &store, p).unwrap();
         let cases = vec![
             Filters {
@@ -311,10 +314,8 @@ fn filters_apply_inside_the_search_and_k_is_still_returned() {
                 (f.sources.is_empty() || f.sources.iter().any(|s| s.to_lowercase() == src))
                     && (f.categories.is_empty()
                         || f.categories.iter().any(|c| c.to_lowercase() == cat))
-                    && f.published_after
-                        .map_or(true, |d| a.published.unwrap() >= d)
-                    && f.published_before
-                        .map_or(true, |d| a.published.unwrap() <= d)
+                    && f.published_after.is_none_or(|d| a.published.unwrap() >= d)
+                    && f.published_before.is_none_or(|d| a.published.unwrap() <= d)
             };
             let matching: Vec<u64> = {
                 let mut v = Vec::new();

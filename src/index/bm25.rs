@@ -143,7 +143,12 @@ impl Bm25Index {
         let (index, source) = match try_open(dir, &want) {
             Ok(i) => (i, IndexSource::Loaded),
             Err(reason) => {
-                tracing::warn!(dir = %dir.display(), %reason, "rebuilding the BM25 index from the store");
+                // A new data dir has nothing to rebuild: not worth a warning.
+                if store.counts().map(|c| c.passages == 0).unwrap_or(false) {
+                    tracing::info!(dir = %dir.display(), "creating a new BM25 index");
+                } else {
+                    tracing::warn!(dir = %dir.display(), %reason, "rebuilding the BM25 index from the store");
+                }
                 wipe(dir)?;
                 let (schema, _) = schema();
                 let index = Index::create_in_dir(dir, schema)?;

@@ -78,8 +78,15 @@ pub enum IndexError {
     Dim { got: usize, want: usize },
     #[error("HNSW index: {0}")]
     Hnsw(String),
+    /// Boxed: tantivy's error is large and errors travel on every search `Result`.
     #[error("BM25 index: {0}")]
-    Tantivy(#[from] tantivy::TantivyError),
+    Tantivy(Box<tantivy::TantivyError>),
+}
+
+impl From<tantivy::TantivyError> for IndexError {
+    fn from(e: tantivy::TantivyError) -> Self {
+        IndexError::Tantivy(Box::new(e))
+    }
 }
 
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {

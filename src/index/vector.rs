@@ -20,7 +20,6 @@
 //! filtered inside every search, and the graph is rebuilt from its live points (compaction) when
 //! tombstones pass `compact_ratio` of the graph at save or open.
 
-use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -74,6 +73,9 @@ pub struct HnswParams {
     /// A filtered search matching at most this many passages is answered by an exact scan of
     /// the matching set (exact, and faster than a graph walk that must skip most nodes).
     pub exact_below: usize,
+    /// Also answer a filtered search exactly whenever that is estimated cheaper than the graph
+    /// walk (from the filter's selectivity). Turn off only to force walks in tests.
+    pub adaptive_exact: bool,
     /// Rebuild the graph from its live points when tombstones exceed this fraction of it.
     pub compact_ratio: f64,
 }
@@ -84,7 +86,8 @@ impl Default for HnswParams {
             max_nb_connection: 24,
             ef_construction: 200,
             ef_search: 96,
-            exact_below: 4_000,
+            exact_below: 1_000,
+            adaptive_exact: true,
             compact_ratio: 0.25,
         }
     }
@@ -142,11 +145,74 @@ pub struct VectorSaveReport {
     pub seconds: f64,
 }
 
+type PointRef = Arc<Point<'static, f32>>;
+
+/// Search hits `(pid, cosine)` best first, and which path answered.
+pub type TracedHits = (Vec<(u64, f32)>, &'static str);
+
+#[derive(Clone, Copy, PartialEq)]
+struct Cand {
+    d: f32,
+    pid: u64,
+}
+impl Eq for Cand {}
+impl PartialOrd for Cand {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Cand {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.d.total_cmp(&o.d).then(self.pid.cmp(&o.pid))
+    }
+}
+
+thread_local! {
+    /// Visited marks by pid for layer-0 walks, reused across searches (epoch-stamped).
+    static VISITED: std::cell::RefCell<(Vec<u32>, u32)> =
+        const { std::cell::RefCell::new((Vec::new(), 0)) };
+}
+
+/// Graph points by pid (pids are dense: assigned in order, never reused).
+#[derive(Default)]
+struct Slots {
+    by_pid: Vec<Option<PointRef>>,
+    len: usize,
+}
+
+impl Slots {
+    #[inline]
+    fn get(&self, pid: u64) -> Option<&PointRef> {
+        self.by_pid.get(pid as usize).and_then(|p| p.as_ref())
+    }
+    fn contains(&self, pid: u64) -> bool {
+        self.get(pid).is_some()
+    }
+    fn insert(&mut self, pid: u64, p: PointRef) {
+        let i = pid as usize;
+        if i >= self.by_pid.len() {
+            self.by_pid.resize(i + 1, None);
+        }
+        if self.by_pid[i].replace(p).is_none() {
+            self.len += 1;
+        }
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn iter(&self) -> impl Iterator<Item = (u64, &PointRef)> {
+        self.by_pid
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.as_ref().map(|p| (i as u64, p)))
+    }
+}
+
 struct Graph {
     hnsw: Hnsw<'static, f32, DotDist>,
-    /// Every point of the graph by pid (live or tombstone): vectors for exact scans, and the
-    /// set of pids the graph holds for reconciliation.
-    points: RwLock<HashMap<u64, Arc<Point<'static, f32>>>>,
+    /// Every point of the graph by pid (live or tombstone): vectors for searches and exact
+    /// scans, and the set of pids the graph holds for reconciliation.
+    points: RwLock<Slots>,
     /// Points per layer already recorded in `points`.
     layer_lens: Mutex<Vec<usize>>,
 }
@@ -162,7 +228,7 @@ impl Graph {
         );
         Graph {
             hnsw,
-            points: RwLock::new(HashMap::new()),
+            points: RwLock::new(Slots::default()),
             layer_lens: Mutex::new(vec![0; NB_LAYER_MAX]),
         }
     }
@@ -170,7 +236,7 @@ impl Graph {
     fn from_loaded(hnsw: Hnsw<'static, f32, DotDist>) -> Graph {
         let g = Graph {
             hnsw,
-            points: RwLock::new(HashMap::new()),
+            points: RwLock::new(Slots::default()),
             layer_lens: Mutex::new(vec![0; NB_LAYER_MAX]),
         };
         g.record_new_points();
@@ -191,11 +257,118 @@ impl Graph {
             let n = pi.get_layer_nb_point(l);
             if n > *seen {
                 for p in pi.get_layer_iterator(l).skip(*seen) {
-                    points.insert(p.get_origin_id() as u64, p);
+                    let pid = p.get_origin_id() as u64;
+                    points.insert(pid, p);
                 }
                 *seen = n;
             }
         }
+    }
+
+    /// A point of the top layer: where every search starts.
+    fn entry(&self) -> Option<(PointRef, usize)> {
+        let pi = self.hnsw.get_point_indexation();
+        let top = pi.get_max_level_observed() as usize;
+        (0..=top)
+            .rev()
+            .find_map(|l| pi.get_layer_iterator(l).next().map(|p| (p, l)))
+    }
+
+    /// HNSW search with the filter inside the walk: greedy descent through the upper layers,
+    /// then a best-first search of layer 0 that expands every reached node but keeps only
+    /// accepted ones in its `ef` results, and stops as soon as the nearest unexpanded candidate
+    /// is farther than the worst of `ef` accepted results. (hnsw_rs's own `search_filter`
+    /// keeps expanding until its candidate queue is empty, which measured 20–40x slower at
+    /// 20–50% selectivity.) Returns `(pid, cosine)` best first, at most `ef`.
+    fn search(&self, q: &[f32], ef: usize, accept: impl Fn(u64) -> bool) -> Vec<(u64, f32)> {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        let Some((entry, top)) = self.entry() else {
+            return Vec::new();
+        };
+        let slots = self.points.read();
+        let dist = |p: &Point<'static, f32>| 1.0 - dot(q, p.get_v());
+        let mut cur = entry;
+        let mut cur_d = dist(&cur);
+        for layer in (1..=top).rev() {
+            loop {
+                let mut improved = false;
+                let nb = cur.get_neighborhood_id();
+                for n in nb.get(layer).into_iter().flatten() {
+                    if let Some(p) = slots.get(n.d_id as u64) {
+                        let d = dist(p);
+                        if d < cur_d {
+                            cur_d = d;
+                            cur = Arc::clone(p);
+                            improved = true;
+                        }
+                    }
+                }
+                if !improved {
+                    break;
+                }
+            }
+        }
+        VISITED.with(|v| {
+            let mut v = v.borrow_mut();
+            let (marks, epoch) = &mut *v;
+            *epoch = epoch.wrapping_add(1);
+            if *epoch == 0 {
+                marks.iter_mut().for_each(|m| *m = 0);
+                *epoch = 1;
+            }
+            if marks.len() < slots.by_pid.len() {
+                marks.resize(slots.by_pid.len(), 0);
+            }
+            let epoch = *epoch;
+            let start = cur.get_origin_id() as u64;
+            if let Some(m) = marks.get_mut(start as usize) {
+                *m = epoch;
+            }
+            let mut cands: BinaryHeap<Reverse<Cand>> = BinaryHeap::new();
+            let mut results: BinaryHeap<Cand> = BinaryHeap::with_capacity(ef + 1);
+            cands.push(Reverse(Cand {
+                d: cur_d,
+                pid: start,
+            }));
+            if accept(start) {
+                results.push(Cand {
+                    d: cur_d,
+                    pid: start,
+                });
+            }
+            while let Some(Reverse(c)) = cands.pop() {
+                if results.len() >= ef && results.peek().is_some_and(|w| c.d > w.d) {
+                    break;
+                }
+                let Some(cp) = slots.get(c.pid) else { continue };
+                let nb = cp.get_neighborhood_id();
+                for n in nb.first().into_iter().flatten() {
+                    let pid = n.d_id as u64;
+                    let Some(p) = slots.get(pid) else { continue };
+                    let m = &mut marks[pid as usize];
+                    if *m == epoch {
+                        continue;
+                    }
+                    *m = epoch;
+                    let d = dist(p);
+                    if results.len() < ef || results.peek().is_some_and(|w| d < w.d) {
+                        cands.push(Reverse(Cand { d, pid }));
+                        if accept(pid) {
+                            results.push(Cand { d, pid });
+                            if results.len() > ef {
+                                results.pop();
+                            }
+                        }
+                    }
+                }
+            }
+            results
+                .into_sorted_vec()
+                .into_iter()
+                .map(|c| (c.pid, 1.0 - c.d))
+                .collect()
+        })
     }
 
     /// Inserts points not already present. Callers serialise inserts (the index write lock).
@@ -205,7 +378,7 @@ impl Graph {
             let mut seen = std::collections::HashSet::new();
             items
                 .iter()
-                .filter(|(pid, _)| !points.contains_key(pid) && seen.insert(*pid))
+                .filter(|(pid, _)| !points.contains(*pid) && seen.insert(*pid))
                 .map(|(pid, v)| (*v, *pid as usize))
                 .collect()
         };
@@ -282,7 +455,11 @@ impl VectorIndex {
                 IndexSource::Loaded
             }
             Err(reason) => {
-                tracing::warn!(dir = %dir.display(), %reason, "rebuilding the HNSW index from the store");
+                if idx.meta.read().live() == 0 {
+                    tracing::info!(dir = %dir.display(), "creating a new HNSW index");
+                } else {
+                    tracing::warn!(dir = %dir.display(), %reason, "rebuilding the HNSW index from the store");
+                }
                 let t = Instant::now();
                 let live = idx.meta.read().live();
                 *idx.graph.write() = Arc::new(Graph::new(&idx.params, live));
@@ -299,7 +476,7 @@ impl VectorIndex {
                 .read()
                 .live_pids()
                 .into_iter()
-                .filter(|p| !points.contains_key(p))
+                .filter(|p| !points.contains(*p))
                 .collect()
         };
         let caught_up = if matches!(source, IndexSource::Loaded) {
@@ -429,7 +606,7 @@ impl VectorIndex {
                 m.points
             ));
         }
-        if let Some(p) = g.points.read().values().next() {
+        if let Some((_, p)) = g.points.read().iter().next() {
             if p.get_v().len() != self.dim {
                 return Err(format!("graph vectors have dim {}", p.get_v().len()));
             }
@@ -583,7 +760,7 @@ impl VectorIndex {
         q: &[f32],
         k: usize,
         filters: &Filters,
-    ) -> Result<(Vec<(u64, f32)>, &'static str), IndexError> {
+    ) -> Result<TracedHits, IndexError> {
         if q.len() != self.dim {
             return Err(IndexError::Dim {
                 got: q.len(),
@@ -602,23 +779,29 @@ impl VectorIndex {
             return Ok((Vec::new(), "exact"));
         }
         let want = k.min(matching);
-        if c.any && matching <= self.params.exact_below {
-            return Ok((self.exact(&g, &meta, &c, q, k), "exact"));
-        }
-        if !c.any {
-            // Unfiltered walk; tombstones are dropped afterwards. Enough live results is the
-            // common case; otherwise walk again with the liveness filter inside.
-            let res = g.hnsw.search_filter(q, ef, ef, None);
-            let out = collect(&res, |p| meta.is_live(p), k);
-            if out.len() >= want {
-                return Ok((out, "hnsw"));
+        let mut ef = ef;
+        if c.any {
+            // A filtered walk keeps only matching nodes among its `ef` results, so it stops
+            // earlier relative to the whole graph: widen `ef` by the inverse selectivity (at
+            // most 4x). Measured on 75,767 passages at 51% selectivity: recall@10 0.984 with
+            // plain `ef`.
+            let n = g.len().max(1) as f64;
+            let inv_sel = (n / matching as f64).clamp(1.0, 4.0);
+            ef = (ef as f64 * inv_sel).ceil() as usize;
+            // A graph walk reaches about ef·N/m nodes for m matching of N, each with 2M
+            // neighbours to score; an exact scan scores m vectors. Take the cheaper.
+            let m2 = 2.0 * g.hnsw.get_max_nb_connection() as f64;
+            let walk_cost = ef as f64 * m2 * n / matching as f64;
+            if matching <= self.params.exact_below
+                || (self.params.adaptive_exact && (matching as f64) <= walk_cost)
+            {
+                return Ok((self.exact(&g, &meta, &c, q, k), "exact"));
             }
         }
-        let f = |id: &usize| meta.matches(&c, *id as u64);
-        let res = g.hnsw.search_filter(q, ef, ef, Some(&f));
-        let out = collect(&res, |p| meta.matches(&c, p), k);
+        let mut out = g.search(q, ef, |p| meta.matches(&c, p));
+        out.truncate(k);
         if out.len() >= want {
-            return Ok((out, "hnsw+filter"));
+            return Ok((out, if c.any { "hnsw+filter" } else { "hnsw" }));
         }
         Ok((self.exact(&g, &meta, &c, q, k), "exact"))
     }
@@ -635,7 +818,7 @@ impl VectorIndex {
         let points = g.points.read();
         exact_search(
             pids.iter()
-                .filter_map(|p| points.get(p).map(|pt| (*p, pt.get_v()))),
+                .filter_map(|p| points.get(*p).map(|pt| (*p, pt.get_v()))),
             q,
             k,
         )
@@ -673,22 +856,28 @@ impl VectorIndex {
         let g = self.graph.read().clone();
         let meta = self.meta.read();
         let points = g.points.read();
-        points.keys().filter(|p| !meta.is_live(**p)).count()
+        points.iter().filter(|(p, _)| !meta.is_live(*p)).count()
     }
 
     /// Whether the graph holds this pid (live or not).
     pub fn contains(&self, pid: u64) -> bool {
-        self.graph.read().points.read().contains_key(&pid)
+        self.graph.read().points.read().contains(pid)
     }
 
     pub fn params(&self) -> &HnswParams {
         &self.params
     }
 
-    /// Changes the search-time parameters (ef_search, exact_below, compact_ratio).
-    pub fn set_search_params(&mut self, ef_search: usize, exact_below: usize) {
+    /// Changes the search-time parameters (`ef_search`, `exact_below`, `adaptive_exact`).
+    pub fn set_search_params(
+        &mut self,
+        ef_search: usize,
+        exact_below: usize,
+        adaptive_exact: bool,
+    ) {
         self.params.ef_search = ef_search;
         self.params.exact_below = exact_below;
+        self.params.adaptive_exact = adaptive_exact;
     }
 
     fn needs_compaction(&self) -> bool {
@@ -709,7 +898,7 @@ impl VectorIndex {
         let pts: Vec<(u64, Arc<Point<'static, f32>>)> = {
             let points = old.points.read();
             live.iter()
-                .filter_map(|p| points.get(p).map(|pt| (*p, Arc::clone(pt))))
+                .filter_map(|p| points.get(*p).map(|pt| (*p, Arc::clone(pt))))
                 .collect()
         };
         let new = Graph::new(&self.params, pts.len());
@@ -734,7 +923,7 @@ impl VectorIndex {
         let _w = self.write.lock();
         let g = self.graph.read().clone();
         let points = g.len();
-        let max_pid = g.points.read().keys().copied().max().unwrap_or(0);
+        let max_pid = g.points.read().iter().map(|(p, _)| p).max().unwrap_or(0);
         let mut generation = None;
         let mut graph_sum = None;
         let mut data_sum = None;
@@ -817,24 +1006,6 @@ impl VectorIndex {
     pub fn disk_bytes(&self) -> u64 {
         super::dir_bytes(&self.dir)
     }
-}
-
-fn collect(
-    res: &[hnsw_rs::hnsw::Neighbour],
-    keep: impl Fn(u64) -> bool,
-    k: usize,
-) -> Vec<(u64, f32)> {
-    let mut out: Vec<(u64, f32)> = Vec::with_capacity(k);
-    for n in res {
-        let pid = n.d_id as u64;
-        if keep(pid) && !out.iter().any(|(p, _)| *p == pid) {
-            out.push((pid, 1.0 - n.distance));
-            if out.len() == k {
-                break;
-            }
-        }
-    }
-    out
 }
 
 fn file_sum(path: &Path) -> std::io::Result<FileSum> {
