@@ -285,6 +285,36 @@ pub enum AnswerKind {
     Person,
     /// Where: wants a place.
     Place,
+    /// What did X announce / launch / unveil …: wants the sentence that reports the act.
+    Action,
+}
+
+/// Stems of the verbs news uses to report what an organisation did ("announced", "launched",
+/// "unveiled", "rolled out", …).
+const ACTION_STEMS: &[&str] = &[
+    "announc",
+    "launch",
+    "unveil",
+    "introduc",
+    "declar",
+    "approv",
+    "releas",
+    "inaugur",
+    "roll",
+    "began",
+    "begin",
+    "commission",
+    "initiat",
+];
+
+/// Action verbs whose stems also start unrelated words ("significant", "startup", "openness").
+const ACTION_WORDS: &[&str] = &[
+    "sign", "signs", "signed", "signing", "start", "starts", "started", "open", "opens", "opened",
+];
+
+fn is_action_word(w: &str) -> bool {
+    let l = w.to_lowercase();
+    ACTION_STEMS.iter().any(|s| l.starts_with(s)) || ACTION_WORDS.contains(&l.as_str())
 }
 
 const MONTHS: &[&str] = &[
@@ -359,6 +389,12 @@ pub fn answer_kind(question: &str) -> Option<AnswerKind> {
         || starts("which country")
     {
         Some(AnswerKind::Place)
+    } else if q.starts_with("what")
+        && q.split(|c: char| !c.is_alphanumeric())
+            .skip(1)
+            .any(is_action_word)
+    {
+        Some(AnswerKind::Action)
     } else {
         None
     }
@@ -405,6 +441,7 @@ pub fn has_answer_kind(kind: AnswerKind, sentence: &str, question: &str) -> bool
                 ]
                 .contains(&l.as_str())
         }),
+        AnswerKind::Action => words.iter().any(|w| is_action_word(w)),
         AnswerKind::Person | AnswerKind::Place => {
             words.iter().skip(1).filter(|w| new(w)).any(|w| {
                 w.chars().next().is_some_and(|c| c.is_uppercase())
@@ -544,7 +581,21 @@ mod tests {
             "The meeting was chaired by Amardeep Singh Bhatia.",
             "Who chaired the meeting?"
         ));
-        assert_eq!(answer_kind("What did SIDBI announce?"), None);
+        assert_eq!(
+            answer_kind("What did SIDBI announce?"),
+            Some(AnswerKind::Action)
+        );
+        assert!(has_answer_kind(
+            AnswerKind::Action,
+            "SIDBI has launched a model of cluster development.",
+            "What did SIDBI announce?"
+        ));
+        assert!(!has_answer_kind(
+            AnswerKind::Action,
+            "SIDBI will follow a dual strategy.",
+            "What did SIDBI announce?"
+        ));
+        assert_eq!(answer_kind("What is the capital of France?"), None);
     }
 
     #[test]

@@ -288,7 +288,7 @@ mod tests {
         assert!((sum - 1.0).abs() < 1e-6, "PageRank mass is kept: {sum}");
         // The two best sentences, back in article order, cut at 10 words.
         let summary = textrank(&r, &s, 10);
-        let mut best = vec![order[0], order[1]];
+        let mut best = [order[0], order[1]];
         best.sort();
         let want = format!("{} {}", s[best[0]], s[best[1]]);
         assert_eq!(summary, first_words(&want, 10));

@@ -85,6 +85,29 @@ pub fn run_eval_bbc(
     Ok(())
 }
 
+/// Environment variable that overrides [`SummaryWeights`] for a tuning sweep, e.g.
+/// `NEWSDESK_SUMMARY_WEIGHTS=vector_share=0.25,lead=0.1`. The product uses the defaults.
+pub const SUMMARY_WEIGHTS_ENV: &str = "NEWSDESK_SUMMARY_WEIGHTS";
+
+/// [`SummaryWeights::default`] with the overrides from [`SUMMARY_WEIGHTS_ENV`], if set.
+pub fn summary_weights_from_env() -> Result<SummaryWeights> {
+    let mut w = SummaryWeights::default();
+    if let Ok(spec) = std::env::var(SUMMARY_WEIGHTS_ENV) {
+        super::common::parse_overrides(
+            SUMMARY_WEIGHTS_ENV,
+            &spec,
+            &mut [
+                ("vector_share", &mut w.vector_share),
+                ("lead", &mut w.lead),
+                ("redundancy", &mut w.redundancy),
+                ("lexical_cap", &mut w.lexical_cap),
+                ("short_penalty", &mut w.short_penalty),
+            ],
+        )?;
+    }
+    Ok(w)
+}
+
 /// Runs the evaluation and returns what it measured.
 pub fn bbc_report(
     file: &Path,
@@ -102,7 +125,10 @@ pub fn bbc_report(
     ingest_all(&ws, articles, "articles")?;
 
     let rouge = Rouge::default();
-    let weights = SummaryWeights::default();
+    let weights = summary_weights_from_env()?;
+    if std::env::var_os(SUMMARY_WEIGHTS_ENV).is_some() {
+        eprintln!("bbc: summary weights from {SUMMARY_WEIGHTS_ENV}: {weights:?}");
+    }
     let mut scores: [Vec<RougeScores>; 3] = Default::default();
     let mut rank_secs = 0.0;
     for r in &rows {

@@ -42,7 +42,7 @@ pub fn open_workspace(data: Option<&Path>, model_dir: &Path) -> Result<Workspace
         "index: {} ({})",
         dir.display(),
         if tmp.is_some() {
-            "temporary; pass --data DIR to keep it for reruns"
+            "temporary; pass --index-dir DIR to keep it for reruns"
         } else {
             "kept"
         }
@@ -180,6 +180,29 @@ pub fn contains_answer(sentence: &str, answers: &[String]) -> bool {
         let a = norm(a);
         !a.is_empty() && s.contains(&a)
     })
+}
+
+/// Applies `name=value,…` overrides from a tuning variable (`var` names it in errors) to the
+/// named weights; unnamed ones keep their values.
+pub fn parse_overrides(var: &str, spec: &str, slots: &mut [(&str, &mut f32)]) -> Result<()> {
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((name, value)) = part.split_once('=') else {
+            anyhow::bail!("{var}: expected name=value, got {part:?}");
+        };
+        let v: f32 = value
+            .trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{var}: {name} is not a number: {value:?}"))?;
+        let names: Vec<&str> = slots.iter().map(|(n, _)| *n).collect();
+        let Some((_, slot)) = slots.iter_mut().find(|(n, _)| *n == name.trim()) else {
+            anyhow::bail!(
+                "{var}: unknown weight {name:?} (known: {})",
+                names.join(", ")
+            );
+        };
+        **slot = v;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -153,6 +153,38 @@ pub fn run_eval_squad(
     Ok(())
 }
 
+/// Environment variable that overrides [`AskWeights`] for a tuning sweep, e.g.
+/// `NEWSDESK_ASK_WEIGHTS=dense=0.4,lexical=0.4,passage=0.2` (unnamed weights keep their
+/// defaults). The product always uses the defaults.
+pub const ASK_WEIGHTS_ENV: &str = "NEWSDESK_ASK_WEIGHTS";
+
+/// [`AskWeights::default`] with the overrides from [`ASK_WEIGHTS_ENV`], if set.
+pub fn ask_weights_from_env() -> Result<AskWeights> {
+    match std::env::var(ASK_WEIGHTS_ENV) {
+        Ok(spec) => parse_ask_weights(&spec),
+        Err(_) => Ok(AskWeights::default()),
+    }
+}
+
+/// Parses `name=value,…` over [`AskWeights::default`].
+pub fn parse_ask_weights(spec: &str) -> Result<AskWeights> {
+    let mut w = AskWeights::default();
+    super::common::parse_overrides(
+        ASK_WEIGHTS_ENV,
+        spec,
+        &mut [
+            ("dense", &mut w.dense),
+            ("lexical", &mut w.lexical),
+            ("entity", &mut w.entity),
+            ("passage", &mut w.passage),
+            ("lead", &mut w.lead),
+            ("kind", &mut w.kind),
+            ("threshold", &mut w.threshold),
+        ],
+    )?;
+    Ok(w)
+}
+
 /// Runs the evaluation and returns what it measured.
 pub fn squad_report(
     file: &Path,
@@ -197,7 +229,10 @@ pub fn squad_report(
 
     let texts: Vec<String> = questions.iter().map(|q| q.question.clone()).collect();
     let qvecs = embed_all(&ws, &texts, "questions")?;
-    let weights = AskWeights::default();
+    let weights = ask_weights_from_env()?;
+    if std::env::var_os(ASK_WEIGHTS_ENV).is_some() {
+        eprintln!("squad: ask weights from {ASK_WEIGHTS_ENV}: {weights:?}");
+    }
     let (mut nd, mut bm, mut de) = (Hits::default(), Hits::default(), Hits::default());
     let mut ask_secs = 0.0;
     for (q, v) in questions.iter().zip(&qvecs) {
@@ -253,4 +288,22 @@ pub fn squad_report(
         dense_exact: QaScores::of(&de, n),
         ms_per_ask: ask_secs * 1000.0 / n.max(1) as f64,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ask_weight_overrides_parse_and_reject_nonsense() {
+        let w = parse_ask_weights("dense=0.3, passage = 0.25").unwrap();
+        let d = AskWeights::default();
+        assert_eq!(w.dense, 0.3);
+        assert_eq!(w.passage, 0.25);
+        assert_eq!(w.lexical, d.lexical);
+        assert!(parse_ask_weights("").is_ok());
+        assert!(parse_ask_weights("dense").is_err());
+        assert!(parse_ask_weights("dense=x").is_err());
+        assert!(parse_ask_weights("speed=1").is_err());
+    }
 }
