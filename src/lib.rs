@@ -5,16 +5,16 @@
 //! `store` (durable truth) and `index` (HNSW + BM25, derived) → `engine` (ties them together) →
 //! `answer` (ask, brief, search, summarize) → `http` (axum router) and `cli`.
 
-pub mod ingest;
-pub mod text;
-pub mod embed;
-pub mod store;
-pub mod index;
-pub mod engine;
 pub mod answer;
-pub mod http;
 pub mod cli;
-pub mod eval;
+pub mod embed;
+pub mod engine;
 pub mod error;
+pub mod eval;
+pub mod http;
+pub mod index;
+pub mod ingest;
+pub mod store;
+pub mod text;
 
 pub use error::Error;

@@ -15,10 +15,11 @@ fn copy_model(dst: &Path, link_weights: bool) {
     for f in &parsed.files {
         let to = dst.join(&f.path);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        if f.path == manifest::WEIGHTS_FILE && link_weights {
-            if std::fs::hard_link(src.join(&f.path), &to).is_ok() {
-                continue;
-            }
+        if f.path == manifest::WEIGHTS_FILE
+            && link_weights
+            && std::fs::hard_link(src.join(&f.path), &to).is_ok()
+        {
+            continue;
         }
         std::fs::copy(src.join(&f.path), &to).unwrap();
     }

@@ -39,7 +39,7 @@ fn round_trip_of_articles_sentences_passages_and_vectors() {
     let first = chunk(&arts[0]);
     {
         let s = open_store(dir.path());
-        let o = s.upsert(&[first.clone()]).unwrap();
+        let o = s.upsert(std::slice::from_ref(&first)).unwrap();
         assert_eq!(o[0].status, Upsert::Added);
         assert_eq!(o[0].added.len(), first.passages.len());
     }

@@ -470,7 +470,7 @@ fn parse_loose(s: &str, default_tz: FixedOffset) -> Option<DateTime<FixedOffset>
                 } else {
                     let y = two_digit_year(c);
                     let a = a as u32;
-                    if a > 12 || b <= 12 && a <= 12 {
+                    if a > 12 || b <= 12 {
                         // day-first unless impossible
                         if b > 12 {
                             (y, a, b)

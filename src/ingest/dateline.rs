@@ -174,12 +174,7 @@ fn date_at(s: &str, i: usize) -> Option<(u32, u32, Option<i32>, usize)> {
         if let Some((y, e3)) = year_at(e2) {
             return Some((m, d, Some(y), e3));
         }
-        let end = if w2.ends_with('.') && w2.len() > 4 {
-            e2
-        } else {
-            e2
-        };
-        return Some((m, d, None, end));
+        return Some((m, d, None, e2));
     }
     None
 }

@@ -71,7 +71,7 @@ fn decode_wide(b: &[u8], w: Wide) -> (String, bool) {
         }
         Wide::Utf32Le | Wide::Utf32Be => {
             let mut out = String::with_capacity(b.len() / 4);
-            let mut bad = b.len() % 4 != 0;
+            let mut bad = !b.len().is_multiple_of(4);
             for c in b.chunks_exact(4) {
                 let arr = [c[0], c[1], c[2], c[3]];
                 let v = if w == Wide::Utf32Le {

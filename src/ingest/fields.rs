@@ -160,7 +160,7 @@ pub(crate) fn field_kind(name: &str) -> Option<FieldKind> {
 }
 
 /// Children of a record of the given kind, best rank first (document order within a rank).
-fn fields_of<'a>(rec: &'a Node, kind: FieldKind) -> Vec<&'a Node> {
+fn fields_of(rec: &Node, kind: FieldKind) -> Vec<&Node> {
     let mut v: Vec<(u8, usize, &Node)> = rec
         .children()
         .enumerate()

@@ -405,7 +405,7 @@ fn start_node(e: &quick_xml::events::BytesStart, scopes: &mut NsScopes) -> Node 
 
 fn close(
     node: Node,
-    stack: &mut Vec<Node>,
+    stack: &mut [Node],
     root: &mut Option<Node>,
     mode: Mode,
     on_record: &mut impl FnMut(Node),

@@ -174,14 +174,21 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Boxed: redb's error is large and errors travel on every `Result` of the read path.
     #[error("store database error: {0}")]
-    Db(#[from] redb::Error),
+    Db(Box<redb::Error>),
+}
+
+impl From<redb::Error> for StoreError {
+    fn from(e: redb::Error) -> Self {
+        StoreError::Db(Box::new(e))
+    }
 }
 
 macro_rules! redb_from {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
-            fn from(e: $t) -> Self { StoreError::Db(e.into()) }
+            fn from(e: $t) -> Self { StoreError::Db(Box::new(e.into())) }
         }
     )*};
 }
@@ -365,7 +372,7 @@ impl Store {
     pub fn compact(&mut self) -> Result<bool, StoreError> {
         self.db
             .compact()
-            .map_err(|e| StoreError::Db(redb::Error::from(e)))
+            .map_err(|e| StoreError::from(redb::Error::from(e)))
     }
 
     /// The content hash stored for an article, if it exists: the pipeline compares it with the

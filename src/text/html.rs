@@ -200,9 +200,9 @@ pub fn html_to_text(html: &str) -> String {
             continue;
         }
         let rest = &html[i..];
-        if rest.starts_with("<!--") {
+        if let Some(after) = rest.strip_prefix("<!--") {
             flush(&mut out, text_start, i, pre_depth > 0);
-            i = match rest[4..].find("-->") {
+            i = match after.find("-->") {
                 Some(p) => i + 4 + p + 3,
                 None => b.len(),
             };

@@ -138,7 +138,7 @@ mod tests {
     #[test]
     fn recorded_boilerplate_is_used() {
         let mut a = article("Intro words. Then the story.");
-        a.boilerplate = vec![0..12];
+        a.boilerplate = std::iter::once(0..12).collect();
         let s: Vec<&str> = sentences(&a).iter().map(|s| s.text(&a.body)).collect();
         assert_eq!(s, vec!["Then the story."]);
     }

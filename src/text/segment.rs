@@ -16,6 +16,7 @@
 //!      `J.`, vowel-less shorthand like `Govt.`) unless the next word is a typical sentence
 //!      opener (The, He, It, But, However …);
 //!    - a list number at the start of a paragraph (`1.`, `a.`).
+//!
 //!    Decimals and money (₹1.5 crore, $11.1bn) never qualify because no space follows the dot.
 
 use super::Span;

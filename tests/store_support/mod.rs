@@ -121,7 +121,7 @@ pub fn chunk(a: &Article) -> NewArticle {
     if start < bytes.len() {
         sentences.push(Span::new(start, bytes.len()));
     }
-    sentences.retain(|s| s.end > s.start && body[s.start..s.end].trim().len() > 0);
+    sentences.retain(|s| s.end > s.start && !body[s.start..s.end].trim().is_empty());
     let passages: Vec<NewPassage> = sentences
         .chunks(3)
         .enumerate()
