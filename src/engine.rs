@@ -366,6 +366,16 @@ impl Engine {
 
     /// A passage with its article, or None when it was deleted meanwhile.
     pub fn passage(&self, pid: u64) -> Result<Option<PassageView>> {
+        self.passage_with(pid, |id| Ok(self.store.article(id)?.map(Arc::new)))
+    }
+
+    /// [`Engine::passage`] with the article read through `article`, so that a caller reading
+    /// many passages of few articles (one request) can read each article once.
+    pub fn passage_with(
+        &self,
+        pid: u64,
+        article: impl FnOnce(&str) -> Result<Option<Arc<Article>>>,
+    ) -> Result<Option<PassageView>> {
         let Some(StoredPassage {
             article_id,
             start,
@@ -377,12 +387,12 @@ impl Engine {
         else {
             return Ok(None);
         };
-        let Some(article) = self.store.article(&article_id)? else {
+        let Some(article) = article(&article_id)? else {
             return Ok(None);
         };
         Ok(Some(PassageView {
             pid,
-            article: Arc::new(article),
+            article,
             span: Span { start, end },
             first_sentence,
             last_sentence,

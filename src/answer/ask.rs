@@ -144,11 +144,11 @@ impl Candidate {
 /// The sentences of the retrieved passages, each once, with per-request features.
 pub fn gather_candidates(
     engine: &Engine,
+    cache: &mut ArticleCache,
     lex: &Lexicon,
     hits: &[RetrievedPassage],
     query_vec: &[f32],
 ) -> Result<Vec<Candidate>> {
-    let mut cache = ArticleCache::default();
     let mut out: Vec<Candidate> = Vec::new();
     let mut seen: HashMap<(String, usize), usize> = HashMap::new();
     let top = hits
@@ -157,7 +157,7 @@ pub fn gather_candidates(
         .unwrap_or(1.0)
         .max(f32::EPSILON);
     for hit in hits {
-        let Some(p) = engine.passage(hit.pid)? else {
+        let Some(p) = cache.passage(engine, hit.pid)? else {
             continue;
         };
         let sentences = cache.sentences(engine, &p.article.id)?;
@@ -205,9 +205,18 @@ pub fn ask_with(
     let filters = req.filters.clone().unwrap_or_default().to_filters()?;
     let mode = req.mode.unwrap_or_default();
     // Read a few more passages than are returned: the answer may sit in the sixth.
-    let hits = retrieve(engine, &req.question, query_vec, k.max(10), &filters, mode)?;
+    let mut cache = ArticleCache::default();
+    let hits = retrieve(
+        engine,
+        &mut cache,
+        &req.question,
+        query_vec,
+        k.max(10),
+        &filters,
+        mode,
+    )?;
     let lex = Lexicon::default();
-    let candidates = gather_candidates(engine, &lex, &hits, query_vec)?;
+    let candidates = gather_candidates(engine, &mut cache, &lex, &hits, query_vec)?;
     let q_terms = lex.terms(&req.question);
     let q_entities = lex.entities(&req.question);
     let idf = PoolIdf::new(candidates.iter().map(|c| &c.terms));
@@ -242,7 +251,7 @@ pub fn ask_with(
     let mut order: Vec<usize> = (0..candidates.len()).collect();
     order.sort_by(|&a, &b| scored[b].0.total_cmp(&scored[a].0));
 
-    let passages = supporting(engine, &hits, k)?;
+    let passages = supporting(engine, &mut cache, &hits, k)?;
     let Some(&best) = order.first() else {
         return Ok(AskResponse {
             question: req.question.clone(),
@@ -361,12 +370,13 @@ impl Features {
 
 fn supporting(
     engine: &Engine,
+    cache: &mut ArticleCache,
     hits: &[RetrievedPassage],
     k: usize,
 ) -> Result<Vec<SupportingPassage>> {
     let mut out = Vec::new();
     for h in hits.iter().take(k) {
-        if let Some(p) = engine.passage(h.pid)? {
+        if let Some(p) = cache.passage(engine, h.pid)? {
             out.push(SupportingPassage {
                 passage_id: h.pid,
                 text: p.text().to_string(),

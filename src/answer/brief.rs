@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use super::ask::{gather_candidates, Candidate};
 use super::lexical::{jaccard, Lexicon, PoolIdf};
 use super::retrieve::{retrieve, Mode};
-use super::{check_query, dot, FilterSpec};
+use super::{check_query, dot, ArticleCache, FilterSpec};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 
@@ -104,8 +104,10 @@ pub fn brief(engine: &Engine, req: &BriefRequest, topic_vec: &[f32]) -> Result<B
         ));
     }
     let filters = req.filters.clone().unwrap_or_default().to_filters()?;
+    let mut cache = ArticleCache::default();
     let hits = retrieve(
         engine,
+        &mut cache,
         &req.topic,
         topic_vec,
         40,
@@ -113,7 +115,7 @@ pub fn brief(engine: &Engine, req: &BriefRequest, topic_vec: &[f32]) -> Result<B
         req.mode.unwrap_or_default(),
     )?;
     let lex = Lexicon::default();
-    let candidates: Vec<Candidate> = gather_candidates(engine, &lex, &hits, topic_vec)?
+    let candidates: Vec<Candidate> = gather_candidates(engine, &mut cache, &lex, &hits, topic_vec)?
         .into_iter()
         .filter(|c| c.text().split_whitespace().count() >= 5)
         .collect();

@@ -317,32 +317,6 @@ fn is_action_word(w: &str) -> bool {
     ACTION_STEMS.iter().any(|s| l.starts_with(s)) || ACTION_WORDS.contains(&l.as_str())
 }
 
-const MONTHS: &[&str] = &[
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-];
 const NUMBER_WORDS: &[&str] = &[
     "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
     "twelve", "twenty", "thirty", "forty", "fifty", "hundred", "thousand", "million", "billion",
@@ -422,7 +396,7 @@ pub fn has_answer_kind(kind: AnswerKind, sentence: &str, question: &str) -> bool
         }),
         AnswerKind::Time => words.iter().filter(|w| new(w)).any(|w| {
             let l = w.to_lowercase();
-            MONTHS.contains(&l.as_str())
+            crate::ingest::date::english_month(&l).is_some()
                 || (w.len() == 4
                     && w.chars().all(|c| c.is_ascii_digit())
                     && (w.starts_with("1") || w.starts_with("20")))

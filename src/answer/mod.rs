@@ -18,7 +18,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::engine::{Engine, SentenceView};
+use crate::engine::{Engine, PassageView, SentenceView};
 use crate::error::{Error, Result};
 use crate::index::Filters;
 use crate::ingest::Article;
@@ -172,18 +172,30 @@ pub fn check_k(k: usize) -> Result<usize> {
     Ok(k)
 }
 
-/// Cosine of two L2-normalised vectors.
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
+/// Cosine of two L2-normalised vectors: the index's dot product (AVX2+FMA when available).
+pub use crate::index::dot;
 
-/// Per-request cache of articles and their sentence vectors: one store read per article.
+/// Per-request cache of articles and their sentence vectors: one store read per article, shared
+/// by retrieval and the answer stage of a request.
 #[derive(Default)]
 pub struct ArticleCache {
     sentences: HashMap<String, Arc<Vec<SentenceView>>>,
+    articles: HashMap<String, Option<Arc<Article>>>,
 }
 
 impl ArticleCache {
+    /// A passage with its article ([`Engine::passage`]), each article read once per request.
+    pub fn passage(&mut self, engine: &Engine, pid: u64) -> Result<Option<PassageView>> {
+        engine.passage_with(pid, |id| {
+            if let Some(a) = self.articles.get(id) {
+                return Ok(a.clone());
+            }
+            let a = engine.article(id)?.map(Arc::new);
+            self.articles.insert(id.to_string(), a.clone());
+            Ok(a)
+        })
+    }
+
     /// Sentences (with vectors) of an article, read once per request.
     pub fn sentences(
         &mut self,

@@ -97,36 +97,18 @@ pub struct RetrievedPassage {
     pub bm25: Option<f32>,
 }
 
-/// Retrieves up to `k` passages for a query. `depth` is how deep each list is read before fusion.
+/// Retrieves up to `k` passages for a query; each list is read max(2k, 50) deep before fusion.
+/// `cache` is the request's: the answer stage reuses the articles and sentences read here.
 pub fn retrieve(
     engine: &Engine,
+    cache: &mut ArticleCache,
     query: &str,
     query_vec: &[f32],
     k: usize,
     filters: &Filters,
     mode: Mode,
 ) -> Result<Vec<RetrievedPassage>> {
-    retrieve_with(
-        engine,
-        query,
-        query_vec,
-        k,
-        filters,
-        mode,
-        Fusion::default(),
-    )
-}
-
-/// [`retrieve`] with explicit fusion parameters (evaluations tune them).
-pub fn retrieve_with(
-    engine: &Engine,
-    query: &str,
-    query_vec: &[f32],
-    k: usize,
-    filters: &Filters,
-    mode: Mode,
-    fusion: Fusion,
-) -> Result<Vec<RetrievedPassage>> {
+    let fusion = Fusion::default();
     let depth = (k * 2).max(50);
     let dense = if mode != Mode::Bm25 {
         engine.dense(query_vec, depth, filters)?
@@ -143,11 +125,10 @@ pub fn retrieve_with(
         return Ok(fuse(&dense, &bm25, k, mode, fusion));
     }
     // Sentence evidence for every candidate: the best cosine among the passage's sentences.
-    let mut cache = ArticleCache::default();
     let mut candidates = fuse(&dense, &bm25, usize::MAX, mode, fusion);
     let mut best_sentence: HashMap<u64, f32> = HashMap::with_capacity(candidates.len());
     for c in &candidates {
-        let Some(p) = engine.passage(c.pid)? else {
+        let Some(p) = cache.passage(engine, c.pid)? else {
             continue;
         };
         let sentences = cache.sentences(engine, &p.article.id)?;
@@ -222,27 +203,19 @@ pub fn fuse(
     fusion: Fusion,
 ) -> Vec<RetrievedPassage> {
     let mut by_pid: HashMap<u64, RetrievedPassage> = HashMap::new();
+    fn entry(by_pid: &mut HashMap<u64, RetrievedPassage>, pid: u64) -> &mut RetrievedPassage {
+        by_pid.entry(pid).or_insert(RetrievedPassage {
+            pid,
+            score: 0.0,
+            dense: None,
+            bm25: None,
+        })
+    }
     for &(pid, s) in dense {
-        by_pid
-            .entry(pid)
-            .or_insert(RetrievedPassage {
-                pid,
-                score: 0.0,
-                dense: None,
-                bm25: None,
-            })
-            .dense = Some(s);
+        entry(&mut by_pid, pid).dense = Some(s);
     }
     for &(pid, s) in bm25 {
-        by_pid
-            .entry(pid)
-            .or_insert(RetrievedPassage {
-                pid,
-                score: 0.0,
-                dense: None,
-                bm25: None,
-            })
-            .bm25 = Some(s);
+        entry(&mut by_pid, pid).bm25 = Some(s);
     }
     let rank_of = |list: &[(u64, f32)]| -> HashMap<u64, usize> {
         list.iter()

@@ -93,17 +93,19 @@ pub fn search(engine: &Engine, req: &SearchRequest, query_vec: &[f32]) -> Result
     let mode = req.mode.unwrap_or_default();
     // Grouping needs a deeper list: several passages of one article may lead it.
     let depth = if req.group_by_article { k * 5 } else { k };
-    let hits = retrieve(engine, &req.query, query_vec, depth, &filters, mode)?;
+    let mut cache = ArticleCache::default();
+    let hits = retrieve(
+        engine, &mut cache, &req.query, query_vec, depth, &filters, mode,
+    )?;
     let lex = Lexicon::default();
     let q_terms = lex.terms(&req.query);
-    let mut cache = ArticleCache::default();
     let mut seen_articles = HashSet::new();
     let mut out = Vec::new();
     for h in hits {
         if out.len() == k {
             break;
         }
-        let Some(p) = engine.passage(h.pid)? else {
+        let Some(p) = cache.passage(engine, h.pid)? else {
             continue;
         };
         if req.group_by_article && !seen_articles.insert(p.article.id.clone()) {

@@ -697,6 +697,27 @@ fn measure(built: &Built, args: &BenchIndexArgs, model_dir: &Path) -> anyhow::Re
     let saved_m = vidx.params().max_nb_connection;
     let ex_below = args.exact_below;
     let adaptive = !args.no_adaptive_exact;
+    // One table row per ef_search value for an index built with M = `m`.
+    let sweep = |idx: &mut VectorIndex, m: usize, rows: &mut Vec<Row>| -> anyhow::Result<()> {
+        for &ef in &args.ef_search {
+            idx.set_search_params(ef, ex_below, adaptive);
+            let (recall, lat) = run(idx, &Filters::default(), &exact)?;
+            let row = Row {
+                m,
+                ef_search: ef,
+                recall,
+                p50_ms: pct(&lat, 0.5),
+                p99_ms: pct(&lat, 0.99),
+                mean_ms: lat.iter().sum::<f64>() / lat.len().max(1) as f64,
+            };
+            println!(
+                "{:>4} {:>9} {:>10.4} {:>9.3} {:>9.3} {:>9.3}",
+                row.m, row.ef_search, row.recall, row.p50_ms, row.p99_ms, row.mean_ms
+            );
+            rows.push(row);
+        }
+        Ok(())
+    };
     println!(
         "\nHNSW recall@{k} vs exact search over {} live passages ({} points in graph)",
         vidx.live(),
@@ -706,23 +727,7 @@ fn measure(built: &Built, args: &BenchIndexArgs, model_dir: &Path) -> anyhow::Re
         "{:>4} {:>9} {:>10} {:>9} {:>9} {:>9}",
         "M", "ef_search", "recall", "p50 ms", "p99 ms", "mean ms"
     );
-    for &ef in &args.ef_search {
-        vidx.set_search_params(ef, ex_below, adaptive);
-        let (recall, lat) = run(&vidx, &Filters::default(), &exact)?;
-        let row = Row {
-            m: saved_m,
-            ef_search: ef,
-            recall,
-            p50_ms: pct(&lat, 0.5),
-            p99_ms: pct(&lat, 0.99),
-            mean_ms: lat.iter().sum::<f64>() / lat.len().max(1) as f64,
-        };
-        println!(
-            "{:>4} {:>9} {:>10.4} {:>9.3} {:>9.3} {:>9.3}",
-            row.m, row.ef_search, row.recall, row.p50_ms, row.p99_ms, row.mean_ms
-        );
-        rows.push(row);
-    }
+    sweep(&mut vidx, saved_m, &mut rows)?;
     println!("exact scan: {exact_ms:.3} ms per query");
 
     // Filtered search: the most common source.
@@ -849,24 +854,7 @@ fn measure(built: &Built, args: &BenchIndexArgs, model_dir: &Path) -> anyhow::Re
             "M={m} ef_construction={}: built {} points in {:.1} s (rebuild {:.1} s), {} bytes on disk",
             args.ef_construction, rep.points, build_s, rep.rebuild_seconds, bytes
         );
-        for &ef in &args.ef_search {
-            idx.set_search_params(ef, ex_below, adaptive);
-            let (recall, lat) = run(&idx, &Filters::default(), &exact)?;
-            let row = Row {
-                m,
-                ef_search: ef,
-                recall,
-                p50_ms: pct(&lat, 0.5),
-                p99_ms: pct(&lat, 0.99),
-                mean_ms: lat.iter().sum::<f64>() / lat.len().max(1) as f64,
-            };
-            println!(
-                "{:>4} {:>9} {:>10.4} {:>9.3} {:>9.3} {:>9.3}",
-                row.m, row.ef_search, row.recall, row.p50_ms, row.p99_ms, row.mean_ms
-            );
-            rows.push(row);
-        }
-        let _ = build_s;
+        sweep(&mut idx, m, &mut rows)?;
     }
 
     // Sizes.

@@ -100,7 +100,6 @@ pub fn summary_weights_from_env() -> Result<SummaryWeights> {
                 ("vector_share", &mut w.vector_share),
                 ("lead", &mut w.lead),
                 ("redundancy", &mut w.redundancy),
-                ("lexical_cap", &mut w.lexical_cap),
                 ("short_penalty", &mut w.short_penalty),
             ],
         )?;

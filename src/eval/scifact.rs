@@ -17,6 +17,7 @@ use super::common::{
 use super::data::{load_beir, take_limit};
 use super::ir::{dedup_ranked, evaluate, IrScores, Run};
 use crate::answer::retrieve::{fuse, retrieve, Fusion, Mode};
+use crate::answer::ArticleCache;
 use crate::index::Filters;
 
 /// Documents ranked per query (the cut of recall@100).
@@ -123,7 +124,15 @@ pub fn scifact_report(
     for (q, v) in queries.iter().zip(&vecs) {
         let dense = ws.engine.dense(v, PASSAGES, &filters)?;
         let bm25 = ws.engine.bm25(&q.text, PASSAGES, &filters)?;
-        let hybrid = retrieve(&ws.engine, &q.text, v, PASSAGES, &filters, Mode::Hybrid)?;
+        let hybrid = retrieve(
+            &ws.engine,
+            &mut ArticleCache::default(),
+            &q.text,
+            v,
+            PASSAGES,
+            &filters,
+            Mode::Hybrid,
+        )?;
         let hybrid: Vec<(u64, f32)> = hybrid.iter().map(|h| (h.pid, h.score)).collect();
         let rrf: Vec<(u64, f32)> = fuse(&dense, &bm25, PASSAGES, Mode::Hybrid, Fusion::rrf())
             .iter()

@@ -253,30 +253,22 @@ pub fn squad_report(
             .then(|| resp.answer.first().map(|a| a.text.as_str()))
             .flatten();
         nd.add(q, &paras, first, gold);
-        // BM25 over sentences.
-        let hits = bm25.search(&q.question, SENTENCES)?;
-        let paras = dedup_ranked(
-            hits.iter()
-                .map(|h| squad.paragraphs[sent_owner[h.0]].id.clone()),
-        );
-        bm.add(
-            q,
-            &paras,
-            hits.first().map(|h| sent_text[h.0].as_str()),
-            gold,
-        );
-        // Exact dense over sentences.
-        let hits = dense.search(v, SENTENCES);
-        let paras = dedup_ranked(
-            hits.iter()
-                .map(|h| squad.paragraphs[sent_owner[h.0]].id.clone()),
-        );
-        de.add(
-            q,
-            &paras,
-            hits.first().map(|h| sent_text[h.0].as_str()),
-            gold,
-        );
+        // The sentence baselines: BM25 and exact dense over all sentences. A sentence ranking
+        // gives the paragraph ranking (by each paragraph's best sentence) and the first sentence.
+        let score_sentences = |acc: &mut Hits, hits: &[(usize, f32)]| {
+            let paras = dedup_ranked(
+                hits.iter()
+                    .map(|h| squad.paragraphs[sent_owner[h.0]].id.clone()),
+            );
+            acc.add(
+                q,
+                &paras,
+                hits.first().map(|h| sent_text[h.0].as_str()),
+                gold,
+            );
+        };
+        score_sentences(&mut bm, &bm25.search(&q.question, SENTENCES)?);
+        score_sentences(&mut de, &dense.search(v, SENTENCES));
     }
     let n = questions.len();
     Ok(SquadReport {

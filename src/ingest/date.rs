@@ -10,6 +10,35 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 
+/// English month names in order.
+const ENGLISH_MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// Month number (1–12) for an English month name or a prefix of one of at least three letters
+/// ("jan", "Sept.", "febr"), any case, a trailing dot ignored.
+pub(crate) fn english_month(word: &str) -> Option<u32> {
+    let w = word.trim_end_matches('.').to_lowercase();
+    if w.len() < 3 {
+        return None;
+    }
+    ENGLISH_MONTHS
+        .iter()
+        .position(|m| m.starts_with(w.as_str()))
+        .map(|p| p as u32 + 1)
+}
+
 /// Month number (1–12) for an English or common European month name or abbreviation.
 pub(crate) fn month_from_name(word: &str) -> Option<u32> {
     let w: String = word.trim_end_matches('.').to_lowercase();
@@ -141,27 +170,7 @@ pub(crate) fn month_from_name(word: &str) -> Option<u32> {
             return Some(m);
         }
     }
-    // English three-letter prefixes of the full name ("jan", "febr", "sep" …)
-    const EN: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
-    for (i, full) in EN.iter().enumerate() {
-        if full.starts_with(w.as_str()) {
-            return Some(i as u32 + 1);
-        }
-    }
-    None
+    english_month(&w)
 }
 
 fn is_weekday(word: &str) -> bool {

@@ -5,7 +5,7 @@
 //! Shared by ingest (to fill [`super::Dateline`] and the publication date of wire copy) and by the
 //! sentence segmenter (to keep this boilerplate out of the lead sentence).
 
-use super::date::month_from_name;
+use super::date::{english_month, month_from_name};
 
 /// What a dateline at the start of a paragraph says, and where it ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,27 +132,7 @@ fn date_at(s: &str, i: usize) -> Option<(u32, u32, Option<i32>, usize)> {
             None
         }
     };
-    let english = |w: &str| -> Option<u32> {
-        let l = w.trim_end_matches('.').to_lowercase();
-        const EN: [&str; 12] = [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ];
-        EN.iter()
-            .position(|m| m.starts_with(l.as_str()) && l.len() >= 3)
-            .map(|p| p as u32 + 1)
-    };
-    if let Some(m) = english(w1) {
+    if let Some(m) = english_month(w1) {
         if !s[e1..].starts_with(' ') {
             return None;
         }
@@ -170,7 +150,7 @@ fn date_at(s: &str, i: usize) -> Option<(u32, u32, Option<i32>, usize)> {
             return None;
         }
         let (w2, e2) = word(s, e1 + 1)?;
-        let m = english(w2)?;
+        let m = english_month(w2)?;
         if let Some((y, e3)) = year_at(e2) {
             return Some((m, d, Some(y), e3));
         }
@@ -259,21 +239,18 @@ fn sentence_follows(s: &str, i: usize) -> bool {
 /// agency, an ALL-CAPS place with a separator, or several comma-separated places with a dash.
 pub fn parse_dateline(text: &str) -> Option<DatelineMatch> {
     let start = text.len() - text.trim_start().len();
-    // Bare date line: "Thursday, March 15, 2012 Wikinews interviewed …"
+    // Bare date line, with or without a weekday: "Thursday, March 15, 2012 Wikinews interviewed …"
     if let Some((w, e)) = word(text, start) {
-        if is_weekday_word(w) {
-            let mut j = e;
-            if text[j..].starts_with(',') {
-                j += 1;
-            }
-            j = skip_spaces(text, j);
-            let (m, d, y, e2) = date_at(text, j)?;
-            y?;
+        let weekday = is_weekday_word(w);
+        let date = if weekday {
+            let j = if text[e..].starts_with(',') { e + 1 } else { e };
+            Some(date_at(text, skip_spaces(text, j))?)
+        } else {
+            date_at(text, start)
+        };
+        if let Some((m, d, Some(y), e2)) = date {
             let end = separator(text, e2).unwrap_or(e2);
-            if !sentence_follows(text, end) {
-                return None;
-            }
-            return Some(DatelineMatch {
+            return sentence_follows(text, end).then_some(DatelineMatch {
                 start,
                 end,
                 place: None,
@@ -281,23 +258,10 @@ pub fn parse_dateline(text: &str) -> Option<DatelineMatch> {
                 agency: None,
                 month: Some(m),
                 day: Some(d),
-                year: y,
+                year: Some(y),
             });
         }
-        if let Some((m, d, Some(y), e2)) = date_at(text, start) {
-            let end = separator(text, e2).unwrap_or(e2);
-            if sentence_follows(text, end) {
-                return Some(DatelineMatch {
-                    start,
-                    end,
-                    place: None,
-                    country: None,
-                    agency: None,
-                    month: Some(m),
-                    day: Some(d),
-                    year: Some(y),
-                });
-            }
+        if weekday {
             return None;
         }
     }

@@ -6,7 +6,7 @@
 //! map source fields through one synonym table → clean HTML to text → find the dateline and the
 //! closing agency credit → give every article a stable id.
 
-mod date;
+pub(crate) mod date;
 pub mod dateline;
 mod decode;
 mod fields;
