@@ -64,6 +64,10 @@ fn a_query_completes_while_a_large_bulk_job_is_running_and_queued() {
         d2.store(true, Ordering::SeqCst);
         r
     });
+    // The big job must be the one running (not the small one, which would finish at once).
+    while service.stats().bulk_running == 0 {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
     // A second bulk job waits in the queue behind the first.
     let s3 = service.clone();
     let small: Vec<String> = ps.iter().take(5).cloned().collect();
@@ -74,8 +78,8 @@ fn a_query_completes_while_a_large_bulk_job_is_running_and_queued() {
         qd.store(true, Ordering::SeqCst);
         r
     });
-    // Wait until the big job is really running on the model.
-    while service.stats().bulk_running == 0 || service.stats().model.batches == 0 {
+    // Wait until the small job is queued and the big one is really running on the model.
+    while service.stats().bulk_queued == 0 || service.stats().model.batches == 0 {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     let rt = tokio::runtime::Builder::new_current_thread()
