@@ -3,7 +3,7 @@
 
 mod store_support;
 
-use newsdesk::index::{Bm25Index, Bm25Params, Filters, IndexSource};
+use newsdesk::index::{Bm25Index, Bm25Params, Bm25Query, Filters, IndexSource};
 use newsdesk::store::Store;
 use store_support::*;
 
@@ -211,9 +211,22 @@ fn restart_catches_up_with_the_store_and_rebuilds_when_corrupt() {
         vec!["late-5"]
     );
     assert_eq!(idx.len(), store.counts().unwrap().passages);
+    // The article level caught up too.
+    assert_eq!(idx.article_count(), store.counts().unwrap().articles);
+    let late = idx
+        .search_articles(
+            &Bm25Query::parse("DPIIT startup norms"),
+            1,
+            &Filters::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        store.passage(late[0].pids[0]).unwrap().unwrap().article_id,
+        "late-5"
+    );
     drop(idx);
     // Corrupt a segment file: the checksum catches it and the index is rebuilt.
-    let victim = std::fs::read_dir(&bm25_dir)
+    let victim = std::fs::read_dir(bm25_dir.join("passages"))
         .unwrap()
         .flatten()
         .map(|e| e.path())
@@ -249,4 +262,120 @@ fn restart_catches_up_with_the_store_and_rebuilds_when_corrupt() {
     assert!(
         matches!(rep.source, IndexSource::Rebuilt { ref reason } if reason.contains("another store"))
     );
+}
+
+/// Articles whose passages each hold part of a query, and one passage that holds most of it.
+fn spread() -> Vec<newsdesk::ingest::Article> {
+    // Long enough for several passages each (the chunker packs about 128 word pieces).
+    let filler = |topic: &str, n: usize| -> String {
+        (0..n)
+            .map(|i| {
+                format!("Officials reviewed the {topic} paperwork for district {i} on the day. ")
+            })
+            .collect()
+    };
+    vec![
+        article(
+            "spread-1",
+            "Cluster scheme in Ludhiana",
+            &format!(
+                "SIDBI opened a cluster office in Ludhiana. {}The bicycle makers asked for \
+                 working capital. {}Loans for tooling were approved for the hosiery units.",
+                filler("cluster", 12),
+                filler("lending", 12)
+            ),
+            "KNN",
+            "2026-03-01",
+        ),
+        article(
+            "dense-2",
+            "Assorted notes",
+            &format!(
+                "{}SIDBI tooling loans for bicycle makers were discussed at a Delhi meeting. {}",
+                filler("weather", 12),
+                filler("transport", 12)
+            ),
+            "PTI",
+            "2026-03-02",
+        ),
+    ]
+}
+
+#[test]
+fn article_level_search_scores_whole_articles_and_lists_their_passages() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path());
+    let items: Vec<_> = spread().iter().map(chunk).collect();
+    let outcomes = store.upsert(&items).unwrap();
+    let (idx, _) =
+        Bm25Index::open(&dir.path().join("bm25"), &store, Bm25Params::default()).unwrap();
+    assert_eq!(idx.article_count(), 2);
+    let none = Filters::default();
+    let q = Bm25Query::parse("SIDBI Ludhiana bicycle working capital tooling hosiery");
+    let arts = idx.search_articles(&q, 5, &none).unwrap();
+    assert_eq!(arts.len(), 2);
+    // The article that covers every term across its passages leads at the article level ...
+    let mut want = outcomes[0].added.clone();
+    want.sort_unstable();
+    let mut got = arts[0].pids.clone();
+    got.sort_unstable();
+    assert_eq!(got, want, "the hit lists every passage of spread-1");
+    assert!(
+        want.len() >= 3,
+        "the fixture spans several passages: {want:?}"
+    );
+    assert!(arts[0].score > arts[1].score);
+    // ... while the passage level sees no single passage of it covering them all.
+    let q2 = Bm25Query::parse("SIDBI tooling loans bicycle makers");
+    let best_passage = idx.search_query(&q2, 1, &none).unwrap();
+    assert!(
+        outcomes[1].added.contains(&best_passage[0].0),
+        "the passage holding all of them is in dense-2"
+    );
+    // Filters apply at the article level too; a weight of zero drops a term.
+    let f = Filters {
+        sources: vec!["pti".into()],
+        ..Default::default()
+    };
+    let only = idx.search_articles(&q, 5, &f).unwrap();
+    assert_eq!(only.len(), 1);
+    assert!(outcomes[1].added.contains(&only[0].pids[0]));
+    let mut weighted = Bm25Query::parse("Ludhiana weather");
+    weighted.terms.retain(|(t, _)| t != "ludhiana");
+    let w = idx.search_articles(&weighted, 5, &none).unwrap();
+    assert_eq!(w.len(), 1, "only dense-2 mentions the weather");
+    // Deleting an article removes it from both levels.
+    let gone = store.delete("spread-1").unwrap().unwrap();
+    idx.remove_article("spread-1").unwrap();
+    assert_eq!(idx.article_count(), 1);
+    assert!(idx
+        .search_articles(&q, 5, &none)
+        .unwrap()
+        .iter()
+        .all(|h| h.pids.iter().all(|p| !gone.contains(p))));
+}
+
+#[test]
+fn an_index_of_the_old_single_level_layout_is_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let bm25_dir = dir.path().join("bm25");
+    let (store, idx) = setup(dir.path());
+    drop(idx);
+    let side = bm25_dir.join("NEWSDESK.json");
+    let m = std::fs::read_to_string(&side).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&m).unwrap();
+    let old = m.replace(
+        &format!("\"format_version\": {}", v["format_version"]),
+        "\"format_version\": 1",
+    );
+    assert_ne!(old, m);
+    std::fs::write(&side, old).unwrap();
+    let (idx, rep) = Bm25Index::open(&bm25_dir, &store, Bm25Params::default()).unwrap();
+    assert!(
+        matches!(rep.source, IndexSource::Rebuilt { ref reason } if reason.contains("format 1")),
+        "{:?}",
+        rep.source
+    );
+    assert_eq!(idx.len(), store.counts().unwrap().passages);
+    assert_eq!(idx.article_count(), store.counts().unwrap().articles);
 }

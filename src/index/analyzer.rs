@@ -245,11 +245,31 @@ fn dedup_from(out: &mut Vec<Token>, from: usize) {
     }
 }
 
-/// Distinct terms of a query, in first-seen order.
+/// Words that carry no topic in a question or a claim (question words, auxiliaries,
+/// pronouns), dropped from queries only: documents keep them, so this needs no re-index.
+/// Sorted, for binary search.
+const QUERY_STOP_WORDS: &[&str] = &[
+    "about", "am", "been", "being", "can", "could", "did", "do", "does", "doing", "done", "had",
+    "has", "have", "having", "he", "her", "hers", "him", "his", "how", "i", "its", "me", "might",
+    "my", "our", "ours", "over", "shall", "she", "should", "than", "them", "those", "us", "we",
+    "were", "what", "when", "where", "which", "who", "whom", "whose", "why", "would", "you",
+    "your",
+];
+
+/// Distinct terms of a query, in first-seen order: the document analysis, less the
+/// [`QUERY_STOP_WORDS`] unless written as acronyms (`WHO`, `US`).
 pub fn query_terms(query: &str) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     analyze(query)
         .into_iter()
+        .filter(|t| {
+            let surface = &query[t.offset_from..t.offset_to];
+            let acronym = surface.chars().filter(|c| c.is_uppercase()).count() >= 2;
+            acronym
+                || QUERY_STOP_WORDS
+                    .binary_search(&surface.to_lowercase().as_str())
+                    .is_err()
+        })
         .filter_map(|t| seen.insert(t.text.clone()).then_some(t.text))
         .collect()
 }
@@ -299,6 +319,23 @@ mod tests {
         let mut v = STOP_WORDS.to_vec();
         v.sort();
         assert_eq!(v, STOP_WORDS);
+    }
+
+    #[test]
+    fn query_stop_words_are_sorted_and_dropped_from_queries_only() {
+        let mut v = QUERY_STOP_WORDS.to_vec();
+        v.sort();
+        assert_eq!(v, QUERY_STOP_WORDS);
+        assert_eq!(
+            query_terms("What did SIDBI announce?"),
+            ["sidbi", "announc"]
+        );
+        assert_eq!(
+            query_terms("Who chairs the WHO panel?"),
+            ["chair", "who", "panel"]
+        );
+        // Documents keep them (a phrase is still found by its words).
+        assert!(terms("what the bank did").contains(&"did".to_string()));
     }
 
     #[test]

@@ -1,19 +1,28 @@
-//! BM25 over passages with tantivy, in `<data>/bm25/`.
+//! BM25 with tantivy, in `<data>/bm25/`: two inverted indexes kept in step, one document per
+//! passage (`passages/`) and one per article (`articles/`).
 //!
-//! One tantivy document per passage: `pid` (u64, indexed + fast: the answer and the delete
-//! key), `article_id` (raw: deletes an article's passages at once), `title` (the article title,
-//! boosted at query time), `text` (the passage, `body[start..end]`), `published` (i64 unix
-//! seconds, indexed + fast: date filters), `source` and `category` (raw, lower-cased: filters).
+//! * Passage level: `pid` (u64, indexed + fast: the answer and the delete key), `article_id`
+//!   (raw: deletes an article's passages at once), `title` (the article title, with a small
+//!   boost at query time), `text` (the title, then the passage `body[start..end]`), `published`
+//!   (i64 unix seconds, indexed + fast: date filters), `source` and `category` (raw,
+//!   lower-cased: filters).
+//! * Article level: the same fields, with `text` the title and whole body, and `pid` holding
+//!   every passage id of the article (multi-valued). A question's terms are often spread over an article
+//!   rather than packed into one passage; the article's score is evidence for each of its
+//!   passages (see [`crate::answer::retrieve`]). Each level keeps its own statistics (document
+//!   frequencies, average lengths), so neither skews the other.
+//!
 //! Text fields use the [`analyzer`](super::analyzer) (acronyms, codes like FY2026-27, amounts).
-//!
-//! Queries are built from the analyzed terms (no query syntax, so user text never fails to
-//! parse): for each term, `title^boost OR text`, summed by BM25; filters are a non-scoring
-//! conjunction next to it.
+//! Queries are built from analyzed terms (no query syntax, so user text never fails to parse):
+//! for each term, `title^boost OR text`, summed by BM25, each term with a weight
+//! ([`Bm25Query`]; 1 for the words a user typed); filters are a non-scoring conjunction next to
+//! it.
 //!
 //! `NEWSDESK.json` records the layout version, the analyzer version and the store id; a
-//! mismatch, an unreadable index or a failed checksum wipes the directory and rebuilds from the
-//! store. At every open the set of passage ids in the index is reconciled with the store's:
-//! missing articles are (re)indexed, vanished passages deleted. Every apply commits.
+//! mismatch, an unreadable index or a failed checksum wipes the directory and rebuilds both
+//! levels from the store. At every open the set of passage ids in each level is reconciled with
+//! the store's: articles behind are (re)indexed, vanished passages deleted. Every apply commits
+//! both levels.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
@@ -29,7 +38,7 @@ use tantivy::query::{
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, STRING,
 };
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use crate::ingest::Article;
 use crate::store::{NewPassage, Store, UpsertOutcome};
@@ -37,26 +46,60 @@ use crate::store::{NewPassage, Store, UpsertOutcome};
 use super::analyzer::{query_terms, NewsTokenizer, ANALYZER_NAME, ANALYZER_VERSION};
 use super::{io_err, normalize_label, Filters, IndexError, IndexSource};
 
-/// Layout version of `<data>/bm25/`.
-pub const BM25_FORMAT_VERSION: u32 = 1;
+/// Layout version of `<data>/bm25/` (2: passage and article levels in two sub-indexes).
+pub const BM25_FORMAT_VERSION: u32 = 2;
 const SIDE_MANIFEST: &str = "NEWSDESK.json";
+const PASSAGE_DIR: &str = "passages";
+const ARTICLE_DIR: &str = "articles";
 
 /// BM25 settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Bm25Params {
-    /// Weight of a title match relative to a passage-text match.
+    /// Extra weight of a headline match, on top of the headline being part of the text
+    /// (SciFact train, EVAL.md: 2.0 as a separate field cost 0.07 nDCG@10 against this).
     pub title_boost: f32,
-    /// Memory budget of the tantivy writer, in bytes (tantivy needs at least 15 MB).
+    /// Memory budget of each tantivy writer, in bytes (tantivy needs at least 15 MB).
     pub writer_memory: usize,
 }
 
 impl Default for Bm25Params {
     fn default() -> Self {
         Bm25Params {
-            title_boost: 2.0,
-            writer_memory: 32 << 20,
+            title_boost: 0.2,
+            writer_memory: 16 << 20,
         }
     }
+}
+
+/// A BM25 query: analyzed terms, each with a weight (1 for the user's own words; a caller
+/// may weight terms it adds, such as expansions, lower).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Bm25Query {
+    /// `(term, weight)`, distinct terms.
+    pub terms: Vec<(String, f32)>,
+}
+
+impl Bm25Query {
+    /// The query's own terms, weight 1 each.
+    pub fn parse(text: &str) -> Bm25Query {
+        Bm25Query {
+            terms: query_terms(text).into_iter().map(|t| (t, 1.0)).collect(),
+        }
+    }
+
+    /// True when nothing in the query is indexable.
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+}
+
+/// One article found at the article level: its passages and its score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleHit {
+    /// Every passage id of the article.
+    pub pids: Vec<u64>,
+    /// BM25 of the whole article.
+    pub score: f32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,7 +113,8 @@ struct SideManifest {
 #[derive(Debug, Clone, Serialize)]
 pub struct Bm25OpenReport {
     pub source: IndexSource,
-    /// Articles (re)indexed because the index was behind the store.
+    /// Articles (re)indexed because the index was behind the store (counted once even when
+    /// both levels were behind).
     pub caught_up_articles: usize,
     /// Passages deleted because the store no longer has them.
     pub dropped_passages: usize,
@@ -89,6 +133,7 @@ struct Fields {
     category: Field,
 }
 
+/// Both levels share one schema; at the article level `pid` is multi-valued.
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let text_opts = TextOptions::default().set_indexing_options(
@@ -111,12 +156,64 @@ fn schema() -> (Schema, Fields) {
     (b.build(), f)
 }
 
+/// Which of the two inverted indexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LevelKind {
+    Passage,
+    Article,
+}
+
+/// One tantivy index with its reader and writer.
+struct Level {
+    kind: LevelKind,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+}
+
+impl Level {
+    fn open(kind: LevelKind, index: Index, params: &Bm25Params) -> Result<Level, IndexError> {
+        index.tokenizers().register(
+            ANALYZER_NAME,
+            tantivy::tokenizer::TextAnalyzer::from(NewsTokenizer),
+        );
+        let writer = index.writer_with_num_threads(1, params.writer_memory.max(15_000_000))?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Level {
+            kind,
+            reader,
+            writer: Mutex::new(writer),
+        })
+    }
+
+    fn commit_locked(&self, w: &mut IndexWriter) -> Result<(), IndexError> {
+        w.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Passage ids of every live document, one list per document.
+    fn indexed_pids(&self) -> Result<Vec<Vec<u64>>, IndexError> {
+        let searcher = self.reader.searcher();
+        let mut out = Vec::new();
+        for seg in searcher.segment_readers() {
+            let col = seg.fast_fields().u64("pid")?;
+            for doc in seg.doc_ids_alive() {
+                out.push(col.values_for_doc(doc).collect());
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// See the module documentation. `Send + Sync`; searches never wait for writes.
 pub struct Bm25Index {
     dir: PathBuf,
     params: Bm25Params,
-    reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    passages: Level,
+    articles: Level,
     f: Fields,
 }
 
@@ -140,8 +237,8 @@ impl Bm25Index {
             analyzer_version: ANALYZER_VERSION,
             store_id: store.store_id().to_string(),
         };
-        let (index, source) = match try_open(dir, &want) {
-            Ok(i) => (i, IndexSource::Loaded),
+        let ((pi, ai), source) = match try_open(dir, &want) {
+            Ok(pair) => (pair, IndexSource::Loaded),
             Err(reason) => {
                 // A new data dir has nothing to rebuild: not worth a warning.
                 if store.counts().map(|c| c.passages == 0).unwrap_or(false) {
@@ -150,28 +247,24 @@ impl Bm25Index {
                     tracing::warn!(dir = %dir.display(), %reason, "rebuilding the BM25 index from the store");
                 }
                 wipe(dir)?;
-                let (schema, _) = schema();
-                let index = Index::create_in_dir(dir, schema)?;
+                let mut made = Vec::new();
+                for sub in [PASSAGE_DIR, ARTICLE_DIR] {
+                    let d = dir.join(sub);
+                    std::fs::create_dir_all(&d).map_err(io_err(&d))?;
+                    made.push(Index::create_in_dir(&d, schema().0)?);
+                }
                 write_side_manifest(dir, &want)?;
-                (index, IndexSource::Rebuilt { reason })
+                let ai = made.pop().expect("two indexes");
+                let pi = made.pop().expect("two indexes");
+                ((pi, ai), IndexSource::Rebuilt { reason })
             }
         };
-        index.tokenizers().register(
-            ANALYZER_NAME,
-            tantivy::tokenizer::TextAnalyzer::from(NewsTokenizer),
-        );
-        let writer = index.writer_with_num_threads(1, params.writer_memory.max(15_000_000))?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
-        let (_, f) = schema();
         let idx = Bm25Index {
             dir: dir.to_path_buf(),
+            passages: Level::open(LevelKind::Passage, pi, &params)?,
+            articles: Level::open(LevelKind::Article, ai, &params)?,
             params,
-            reader,
-            writer: Mutex::new(writer),
-            f,
+            f: schema().1,
         };
         let (caught_up_articles, dropped_passages) = idx.reconcile(store)?;
         let report = Bm25OpenReport {
@@ -185,84 +278,110 @@ impl Bm25Index {
         Ok((idx, report))
     }
 
-    /// Makes the set of indexed passage ids equal to the store's.
+    fn levels(&self) -> [&Level; 2] {
+        [&self.passages, &self.articles]
+    }
+
+    /// Makes the set of passage ids in each level equal to the store's. Returns the articles
+    /// re-indexed and the passages dropped (both counted over the two levels, without repeats).
     fn reconcile(&self, store: &Store) -> Result<(usize, usize), IndexError> {
-        let searcher = self.reader.searcher();
-        let mut have: HashSet<u64> = HashSet::new();
-        for seg in searcher.segment_readers() {
-            let col = seg.fast_fields().u64("pid")?;
-            for doc in seg.doc_ids_alive() {
-                if let Some(p) = col.first(doc) {
-                    have.insert(p);
-                }
-            }
-        }
         let mut stored: HashMap<u64, String> = HashMap::new();
         store.scan_passages(0, |pid, aid| {
             stored.insert(pid, aid.to_string());
         })?;
-        let mut behind: Vec<&str> = stored
-            .iter()
-            .filter(|(p, _)| !have.contains(p))
-            .map(|(_, a)| a.as_str())
-            .collect();
-        behind.sort_unstable();
-        behind.dedup();
-        let extra: Vec<u64> = have
-            .iter()
-            .copied()
-            .filter(|p| !stored.contains_key(p))
-            .collect();
-        if behind.is_empty() && extra.is_empty() {
-            return Ok((0, 0));
-        }
-        let mut w = self.writer.lock();
-        for pid in &extra {
-            w.delete_term(Term::from_field_u64(self.f.pid, *pid));
-        }
-        if have.is_empty() {
-            // Full (re)build: one pass over the store.
-            let mut err = None;
-            store.scan_articles(|a, ps| {
-                match self.add_article(&w, a, ps.iter().map(|p| (p.pid, p.start, p.end))) {
-                    Ok(()) => true,
-                    Err(e) => {
-                        err = Some(e);
-                        false
+        let mut all_behind: HashSet<String> = HashSet::new();
+        let mut all_dropped: HashSet<u64> = HashSet::new();
+        for level in self.levels() {
+            let docs = level.indexed_pids()?;
+            let mut have: HashSet<u64> = HashSet::new();
+            let mut behind: HashSet<&str> = HashSet::new();
+            let mut stale: Vec<u64> = Vec::new();
+            for doc in &docs {
+                if doc.iter().all(|p| stored.contains_key(p)) {
+                    have.extend(doc.iter().copied());
+                    continue;
+                }
+                // A document naming a vanished passage goes; the article's live passages in
+                // it are indexed again.
+                for p in doc {
+                    match stored.get(p) {
+                        Some(a) => {
+                            behind.insert(a.as_str());
+                        }
+                        None => stale.push(*p),
                     }
                 }
-            })?;
-            if let Some(e) = err {
-                return Err(e);
             }
-        } else {
-            for chunk in behind.chunks(256) {
-                for (a, ps) in store.articles_with_passages(chunk)? {
-                    w.delete_term(Term::from_field_text(self.f.article_id, &a.id));
-                    self.add_article(&w, &a, ps.iter().map(|p| (p.pid, p.start, p.end)))?;
+            for (p, a) in &stored {
+                if !have.contains(p) {
+                    behind.insert(a.as_str());
                 }
             }
+            if behind.is_empty() && stale.is_empty() {
+                continue;
+            }
+            all_dropped.extend(stale.iter().copied());
+            all_behind.extend(behind.iter().map(|a| a.to_string()));
+            let mut w = level.writer.lock();
+            for pid in &stale {
+                w.delete_term(Term::from_field_u64(self.f.pid, *pid));
+            }
+            if docs.is_empty() {
+                // Full (re)build: one pass over the store.
+                let mut err = None;
+                store.scan_articles(|a, ps| {
+                    match self.add_article(level, &w, a, ps.iter().map(|p| (p.pid, p.start, p.end)))
+                    {
+                        Ok(()) => true,
+                        Err(e) => {
+                            err = Some(e);
+                            false
+                        }
+                    }
+                })?;
+                if let Some(e) = err {
+                    return Err(e);
+                }
+            } else {
+                let mut ids: Vec<&str> = behind.into_iter().collect();
+                ids.sort_unstable();
+                for chunk in ids.chunks(256) {
+                    for (a, ps) in store.articles_with_passages(chunk)? {
+                        w.delete_term(Term::from_field_text(self.f.article_id, &a.id));
+                        self.add_article(
+                            level,
+                            &w,
+                            &a,
+                            ps.iter().map(|p| (p.pid, p.start, p.end)),
+                        )?;
+                    }
+                }
+            }
+            level.commit_locked(&mut w)?;
         }
-        self.commit_locked(&mut w)?;
-        Ok((behind.len(), extra.len()))
+        Ok((all_behind.len(), all_dropped.len()))
     }
 
-    /// Stages one document per passage: `(pid, start, end)` into the article body.
+    /// Stages an article's documents in `level`: `(pid, start, end)` into the article body
+    /// for each passage; at the article level one document with every pid.
     fn add_article(
         &self,
+        level: &Level,
         w: &IndexWriter,
         a: &Article,
         passages: impl Iterator<Item = (u64, usize, usize)>,
     ) -> Result<(), IndexError> {
-        for (pid, start, end) in passages {
-            let Some(text) = a.body.get(start..end) else {
-                continue;
-            };
+        let doc = |pids: &[u64], text: &str| {
             let mut d = TantivyDocument::new();
-            d.add_u64(self.f.pid, pid);
+            for &pid in pids {
+                d.add_u64(self.f.pid, pid);
+            }
             d.add_text(self.f.article_id, &a.id);
             d.add_text(self.f.title, &a.title);
-            d.add_text(self.f.text, text);
+            // The headline is part of every document's text, so that a term in both headline
+            // and text saturates like one field (BM25F's idea); the title field adds a small
+            // extra weight for headline matches.
+            d.add_text(self.f.text, format!("{}\n{text}", a.title));
             if let Some(t) = a.published {
                 d.add_i64(self.f.published, t.timestamp());
             }
@@ -272,20 +391,33 @@ impl Bm25Index {
             if let Some(c) = &a.category {
                 d.add_text(self.f.category, normalize_label(c));
             }
-            w.add_document(d)?;
+            d
+        };
+        match level.kind {
+            LevelKind::Passage => {
+                for (pid, start, end) in passages {
+                    let Some(text) = a.body.get(start..end) else {
+                        continue;
+                    };
+                    w.add_document(doc(&[pid], text))?;
+                }
+            }
+            LevelKind::Article => {
+                let pids: Vec<u64> = passages.map(|(pid, _, _)| pid).collect();
+                if !pids.is_empty() {
+                    w.add_document(doc(&pids, &a.body))?;
+                }
+            }
         }
-        Ok(())
-    }
-
-    fn commit_locked(&self, w: &mut IndexWriter) -> Result<(), IndexError> {
-        w.commit()?;
-        self.reader.reload()?;
         Ok(())
     }
 
     /// Makes staged changes durable and visible to searches.
     pub fn commit(&self) -> Result<(), IndexError> {
-        self.commit_locked(&mut self.writer.lock())
+        for level in self.levels() {
+            level.commit_locked(&mut level.writer.lock())?;
+        }
+        Ok(())
     }
 
     /// Stages an article's passages (replacing any it had): `pids[i]` is `passages[i]`.
@@ -296,20 +428,27 @@ impl Bm25Index {
         pids: &[u64],
         passages: &[NewPassage],
     ) -> Result<(), IndexError> {
-        let w = self.writer.lock();
-        w.delete_term(Term::from_field_text(self.f.article_id, &article.id));
-        self.add_article(
-            &w,
-            article,
-            pids.iter().zip(passages).map(|(p, s)| (*p, s.start, s.end)),
-        )
+        for level in self.levels() {
+            let w = level.writer.lock();
+            w.delete_term(Term::from_field_text(self.f.article_id, &article.id));
+            self.add_article(
+                level,
+                &w,
+                article,
+                pids.iter().zip(passages).map(|(p, s)| (*p, s.start, s.end)),
+            )?;
+        }
+        Ok(())
     }
 
     /// Stages the removal of an article's passages. Visible after [`Bm25Index::commit`].
     pub fn delete_article(&self, article_id: &str) {
-        self.writer
-            .lock()
-            .delete_term(Term::from_field_text(self.f.article_id, article_id));
+        for level in self.levels() {
+            level
+                .writer
+                .lock()
+                .delete_term(Term::from_field_text(self.f.article_id, article_id));
+        }
     }
 
     /// Re-indexes the articles a committed upsert changed (text read from the store), and
@@ -323,21 +462,24 @@ impl Bm25Index {
         if changed.is_empty() {
             return Ok(());
         }
-        let mut w = self.writer.lock();
-        for id in &changed {
-            w.delete_term(Term::from_field_text(self.f.article_id, id));
+        let fresh = store.articles_with_passages(&changed)?;
+        for level in self.levels() {
+            let mut w = level.writer.lock();
+            for id in &changed {
+                w.delete_term(Term::from_field_text(self.f.article_id, id));
+            }
+            for (a, ps) in &fresh {
+                self.add_article(level, &w, a, ps.iter().map(|p| (p.pid, p.start, p.end)))?;
+            }
+            level.commit_locked(&mut w)?;
         }
-        for (a, ps) in store.articles_with_passages(&changed)? {
-            self.add_article(&w, &a, ps.iter().map(|p| (p.pid, p.start, p.end)))?;
-        }
-        self.commit_locked(&mut w)
+        Ok(())
     }
 
     /// Removes an article's passages, and commits.
     pub fn remove_article(&self, article_id: &str) -> Result<(), IndexError> {
-        let mut w = self.writer.lock();
-        w.delete_term(Term::from_field_text(self.f.article_id, article_id));
-        self.commit_locked(&mut w)
+        self.delete_article(article_id);
+        self.commit()
     }
 
     /// Top `k` passages for `query` by BM25 (title matches weighted by `title_boost`), among
@@ -349,27 +491,75 @@ impl Bm25Index {
         k: usize,
         filters: &Filters,
     ) -> Result<Vec<(u64, f32)>, IndexError> {
-        let terms = query_terms(query);
-        if terms.is_empty() || k == 0 {
+        self.search_query(&Bm25Query::parse(query), k, filters)
+    }
+
+    /// [`Bm25Index::search`] with a weighted query.
+    pub fn search_query(
+        &self,
+        query: &Bm25Query,
+        k: usize,
+        filters: &Filters,
+    ) -> Result<Vec<(u64, f32)>, IndexError> {
+        Ok(self
+            .run(&self.passages, query, k, filters)?
+            .into_iter()
+            .filter_map(|(mut pids, s)| pids.pop().map(|p| (p, s)))
+            .collect())
+    }
+
+    /// Top `k` articles for `query` by BM25 over whole articles (title + body), among those
+    /// matching `filters`, best first.
+    pub fn search_articles(
+        &self,
+        query: &Bm25Query,
+        k: usize,
+        filters: &Filters,
+    ) -> Result<Vec<ArticleHit>, IndexError> {
+        Ok(self
+            .run(&self.articles, query, k, filters)?
+            .into_iter()
+            .map(|(pids, score)| ArticleHit { pids, score })
+            .collect())
+    }
+
+    /// Runs `query` on one level: `(pids of the document, score)` best first.
+    fn run(
+        &self,
+        level: &Level,
+        query: &Bm25Query,
+        k: usize,
+        filters: &Filters,
+    ) -> Result<Vec<(Vec<u64>, f32)>, IndexError> {
+        if query.is_empty() || k == 0 {
             return Ok(Vec::new());
         }
-        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len() * 2);
-        for t in &terms {
-            let tq = TermQuery::new(
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(query.terms.len() * 2);
+        for (t, weight) in &query.terms {
+            if *weight <= 0.0 {
+                continue;
+            }
+            let title: Box<dyn Query> = Box::new(TermQuery::new(
                 Term::from_field_text(self.f.title, t),
                 IndexRecordOption::WithFreqs,
-            );
-            should.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(tq), self.params.title_boost)),
+            ));
+            let text: Box<dyn Query> = Box::new(TermQuery::new(
+                Term::from_field_text(self.f.text, t),
+                IndexRecordOption::WithFreqs,
             ));
             should.push((
                 Occur::Should,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(self.f.text, t),
-                    IndexRecordOption::WithFreqs,
-                )),
+                Box::new(BoostQuery::new(title, self.params.title_boost * weight)),
             ));
+            let text = if (*weight - 1.0).abs() > f32::EPSILON {
+                Box::new(BoostQuery::new(text, *weight))
+            } else {
+                text
+            };
+            should.push((Occur::Should, text));
+        }
+        if should.is_empty() {
+            return Ok(Vec::new());
         }
         let text_q: Box<dyn Query> = Box::new(BooleanQuery::new(should));
         let q: Box<dyn Query> = match self.filter_query(filters) {
@@ -379,19 +569,34 @@ impl Bm25Index {
                 (Occur::Must, Box::new(ConstScoreQuery::new(fq, 0.0))),
             ])),
         };
-        let searcher = self.reader.searcher();
-        let top = searcher.search(&q, &TopDocs::with_limit(k))?;
+        let searcher = level.reader.searcher();
+        let top: Vec<(f32, DocAddress)> = searcher.search(&q, &TopDocs::with_limit(k))?;
         let mut out = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let col = searcher
                 .segment_reader(addr.segment_ord)
                 .fast_fields()
                 .u64("pid")?;
-            if let Some(pid) = col.first(addr.doc_id) {
-                out.push((pid, score));
+            let pids: Vec<u64> = col.values_for_doc(addr.doc_id).collect();
+            if !pids.is_empty() {
+                out.push((pids, score));
             }
         }
         Ok(out)
+    }
+
+    /// Inverse document frequency of each term at the article level (BM25's
+    /// `ln(1 + (N − n + 0.5) / (n + 0.5))`), for weighting a question's terms.
+    pub fn article_idf(&self, terms: &[String]) -> Result<Vec<f32>, IndexError> {
+        let searcher = self.articles.reader.searcher();
+        let n = searcher.num_docs() as f32;
+        terms
+            .iter()
+            .map(|t| {
+                let df = searcher.doc_freq(&Term::from_field_text(self.f.text, t))? as f32;
+                Ok((1.0 + (n - df + 0.5) / (df + 0.5)).ln())
+            })
+            .collect()
     }
 
     fn filter_query(&self, f: &Filters) -> Option<Box<dyn Query>> {
@@ -433,11 +638,16 @@ impl Bm25Index {
 
     /// Passages in the index.
     pub fn len(&self) -> u64 {
-        self.reader.searcher().num_docs()
+        self.passages.reader.searcher().num_docs()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Articles in the article level.
+    pub fn article_count(&self) -> u64 {
+        self.articles.reader.searcher().num_docs()
     }
 
     /// Bytes on disk under the index directory.
@@ -447,13 +657,14 @@ impl Bm25Index {
 
     /// Waits for background segment merges (for measurements and clean shutdowns).
     pub fn wait_merging(self) -> Result<(), IndexError> {
-        let w = self.writer.into_inner();
-        w.wait_merging_threads()?;
+        for level in [self.passages, self.articles] {
+            level.writer.into_inner().wait_merging_threads()?;
+        }
         Ok(())
     }
 }
 
-fn try_open(dir: &Path, want: &SideManifest) -> Result<Index, String> {
+fn try_open(dir: &Path, want: &SideManifest) -> Result<(Index, Index), String> {
     let side = dir.join(SIDE_MANIFEST);
     let got: SideManifest = match std::fs::read(&side) {
         Ok(b) => {
@@ -475,18 +686,21 @@ fn try_open(dir: &Path, want: &SideManifest) -> Result<Index, String> {
         }
         return Err(format!("saved index is incompatible: {}", d.join(", ")));
     }
-    let index = Index::open_in_dir(dir).map_err(|e| format!("cannot open: {e}"))?;
-    let (expected, _) = schema();
-    if index.schema() != expected {
-        return Err("schema differs".into());
-    }
-    let bad = index
-        .validate_checksum()
-        .map_err(|e| format!("checksum validation failed: {e}"))?;
-    if !bad.is_empty() {
-        return Err(format!("corrupt files: {bad:?}"));
-    }
-    Ok(index)
+    let open = |sub: &str| -> Result<Index, String> {
+        let index =
+            Index::open_in_dir(dir.join(sub)).map_err(|e| format!("cannot open {sub}: {e}"))?;
+        if index.schema() != schema().0 {
+            return Err(format!("{sub}: schema differs"));
+        }
+        let bad = index
+            .validate_checksum()
+            .map_err(|e| format!("{sub}: checksum validation failed: {e}"))?;
+        if !bad.is_empty() {
+            return Err(format!("{sub}: corrupt files: {bad:?}"));
+        }
+        Ok(index)
+    };
+    Ok((open(PASSAGE_DIR)?, open(ARTICLE_DIR)?))
 }
 
 fn write_side_manifest(dir: &Path, m: &SideManifest) -> Result<(), IndexError> {

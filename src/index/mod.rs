@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::{NewArticle, Store, StoreError, UpsertOutcome};
 
-pub use bm25::{Bm25Index, Bm25OpenReport, Bm25Params};
+pub use bm25::{ArticleHit, Bm25Index, Bm25OpenReport, Bm25Params, Bm25Query};
 pub use vector::{HnswParams, VectorIndex, VectorOpenReport};
 
 /// Search filters; an empty field means "no constraint". Matching of sources and categories is

@@ -859,6 +859,29 @@ impl VectorIndex {
         points.iter().filter(|(p, _)| !meta.is_live(*p)).count()
     }
 
+    /// Exact cosine of `q` with each of `pids` (`None` for a pid that is not live): the dense
+    /// evidence of passages another retriever found.
+    pub fn similarities(&self, q: &[f32], pids: &[u64]) -> Result<Vec<Option<f32>>, IndexError> {
+        if q.len() != self.dim {
+            return Err(IndexError::Dim {
+                got: q.len(),
+                want: self.dim,
+            });
+        }
+        let g = self.graph.read().clone();
+        let meta = self.meta.read();
+        let points = g.points.read();
+        Ok(pids
+            .iter()
+            .map(|&p| {
+                points
+                    .get(p)
+                    .filter(|_| meta.is_live(p))
+                    .map(|pt| dot(q, pt.get_v()))
+            })
+            .collect())
+    }
+
     /// Whether the graph holds this pid (live or not).
     pub fn contains(&self, pid: u64) -> bool {
         self.graph.read().points.read().contains(pid)
