@@ -16,10 +16,11 @@ use serde::Serialize;
 
 use crate::embed::{EmbedService, EmbedServiceOptions, Embedder};
 use crate::error::{Error, Result};
-use crate::index::{Bm25Params, Filters, HnswParams, Indexes};
+use crate::index::{ArticleHit, Bm25Params, Bm25Query, Filters, HnswParams, Indexes};
 use crate::ingest::{self, Article, Format, IngestOptions};
 use crate::store::{
-    article_content_hash, NewArticle, NewPassage, Store, StoreManifest, StoredPassage, Upsert,
+    article_content_hash, read_manifest, EmbedContext, NewArticle, NewPassage, Store,
+    StoreManifest, StoredPassage, Upsert,
 };
 use crate::text::{self, PassageSpan, Span, WordPieceCounter};
 
@@ -150,12 +151,29 @@ impl Engine {
         let counter = WordPieceCounter::from_model_dir(&cfg.model_dir)
             .map_err(|e| Error::Internal(format!("tokenizer: {e}")))?;
         let info = embedder.info();
+        // A new store embeds with the headline as context; an existing one keeps what it was
+        // built with (its vectors only compare with vectors made the same way).
+        let context = match read_manifest(&cfg.data_dir)? {
+            Some(m) => {
+                if m.context == EmbedContext::None {
+                    tracing::warn!(
+                        data = %cfg.data_dir.display(),
+                        "this data dir embeds passages and sentences without their headline \
+                         (built by an older newsdesk); answers improve when it is re-ingested \
+                         into a fresh data dir"
+                    );
+                }
+                m.context
+            }
+            None => EmbedContext::Title,
+        };
         let manifest = StoreManifest {
             model_name: info.name.clone(),
             model_sha256: info.sha256.clone(),
             dim: info.dim,
             passage_budget: cfg.passage_budget,
             format_version: FORMAT_VERSION,
+            context,
         };
         let store = Store::open(&cfg.data_dir, &manifest)?;
         let (indexes, report) = Indexes::open(
@@ -264,17 +282,19 @@ impl Engine {
     }
 
     fn embed_and_commit(&self, prepared: Vec<Prepared>, report: &mut IngestReport) -> Result<()> {
-        // One bulk call for the whole chunk: passages first, then sentences.
+        // One bulk call for the whole chunk: passages first, then sentences, each with the
+        // store's context (the headline).
+        let ctx = self.store.manifest().context;
         let mut texts = Vec::new();
         for p in &prepared {
             for ps in &p.passages {
-                texts.push(p.article.body[ps.start..ps.end].to_string());
+                texts.push(ctx.apply(&p.article.title, &p.article.body[ps.start..ps.end]));
             }
         }
         let n_passage_texts = texts.len();
         for p in &prepared {
             for s in &p.sentences {
-                texts.push(p.article.body[s.start..s.end].to_string());
+                texts.push(ctx.apply(&p.article.title, &p.article.body[s.start..s.end]));
             }
         }
         report.tokens += texts
@@ -362,6 +382,36 @@ impl Engine {
     /// Best passages by BM25, filters applied inside the search.
     pub fn bm25(&self, query: &str, k: usize, filters: &Filters) -> Result<Vec<(u64, f32)>> {
         Ok(self.indexes.bm25.search(query, k, filters)?)
+    }
+
+    /// Best passages for a parsed, weighted BM25 query, filters applied inside the search.
+    pub fn bm25_query(
+        &self,
+        query: &Bm25Query,
+        k: usize,
+        filters: &Filters,
+    ) -> Result<Vec<(u64, f32)>> {
+        Ok(self.indexes.bm25.search_query(query, k, filters)?)
+    }
+
+    /// Best articles by BM25 over whole articles, filters applied inside the search.
+    pub fn bm25_articles(
+        &self,
+        query: &Bm25Query,
+        k: usize,
+        filters: &Filters,
+    ) -> Result<Vec<ArticleHit>> {
+        Ok(self.indexes.bm25.search_articles(query, k, filters)?)
+    }
+
+    /// BM25 idf of terms over articles (ask weights a question's terms by it).
+    pub fn bm25_idf(&self, terms: &[String]) -> Result<Vec<f32>> {
+        Ok(self.indexes.bm25.article_idf(terms)?)
+    }
+
+    /// Exact cosine of a query with stored passages (`None` for a passage no longer live).
+    pub fn similarities(&self, query: &[f32], pids: &[u64]) -> Result<Vec<Option<f32>>> {
+        Ok(self.indexes.vector.similarities(query, pids)?)
     }
 
     /// A passage with its article, or None when it was deleted meanwhile.

@@ -28,7 +28,8 @@ use crate::index::{
 };
 use crate::ingest::Article;
 use crate::store::{
-    article_content_hash, NewArticle, NewPassage, Store, StoreManifest, FORMAT_VERSION,
+    article_content_hash, EmbedContext, NewArticle, NewPassage, Store, StoreManifest,
+    FORMAT_VERSION,
 };
 
 /// `newsdesk bench index`.
@@ -158,6 +159,7 @@ fn model_manifest(
             dim: info.dim,
             passage_budget: budget,
             format_version: FORMAT_VERSION,
+            context: EmbedContext::Title,
         },
         emb,
     ))
@@ -170,6 +172,7 @@ fn random_manifest() -> StoreManifest {
         dim: crate::embed::DIM,
         passage_budget: 0,
         format_version: FORMAT_VERSION,
+        context: EmbedContext::None,
     }
 }
 
@@ -423,14 +426,22 @@ fn build_corpus(
             }
             prepared.push((a, sentences, passages));
         }
-        let mut texts: Vec<&str> = Vec::new();
+        // The same texts ingest embeds (with the store's context).
+        let ctx = manifest.context;
+        let mut texts: Vec<String> = Vec::new();
         for (a, _, ps) in &prepared {
-            texts.extend(ps.iter().map(|p| &a.body[p.start..p.end]));
+            texts.extend(
+                ps.iter()
+                    .map(|p| ctx.apply(&a.title, &a.body[p.start..p.end])),
+            );
         }
         let n_pass = texts.len();
         if !args.no_sentences {
             for (a, ss, _) in &prepared {
-                texts.extend(ss.iter().map(|s| &a.body[s.start..s.end]));
+                texts.extend(
+                    ss.iter()
+                        .map(|s| ctx.apply(&a.title, &a.body[s.start..s.end])),
+                );
             }
         }
         tokens += texts
@@ -438,7 +449,8 @@ fn build_corpus(
             .map(|t| emb.count_word_pieces(t) + 2)
             .sum::<usize>();
         let te = Instant::now();
-        let vecs = emb.embed_batch(&texts)?;
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let vecs = emb.embed_batch(&refs)?;
         embed_s += te.elapsed().as_secs_f64();
         let (pv, sv) = vecs.split_at(n_pass);
         let (mut pv, mut sv) = (pv.iter(), sv.iter());

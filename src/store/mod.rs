@@ -60,6 +60,46 @@ pub struct StoreManifest {
     pub passage_budget: usize,
     /// Layout version; use [`FORMAT_VERSION`].
     pub format_version: u32,
+    /// What the passage and sentence vectors were embedded with besides their own text.
+    /// Stores written before this field existed read as [`EmbedContext::None`].
+    #[serde(default)]
+    pub context: EmbedContext,
+}
+
+/// Text a vector is embedded with besides its own: part of what a store was built with, since
+/// vectors made with and without it do not compare.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmbedContext {
+    /// The passage or sentence alone (stores from before headline context).
+    #[default]
+    None,
+    /// The article's headline, a newline, then the passage or sentence: "He said the plant
+    /// will open in May" is embedded knowing which company's plant the article is about.
+    Title,
+}
+
+/// Longest headline used as context, in characters (about 75 word pieces): with the default
+/// 128-word-piece passage budget the pair stays inside the model's 256, so a feed with an
+/// overlong title never pushes a passage's end out of its own vector.
+pub const MAX_CONTEXT_CHARS: usize = 300;
+
+impl EmbedContext {
+    /// The text to embed for `text` of an article headed `title`.
+    pub fn apply(self, title: &str, text: &str) -> String {
+        let title = title.trim();
+        match self {
+            EmbedContext::None => text.to_string(),
+            EmbedContext::Title if title.is_empty() => text.to_string(),
+            EmbedContext::Title => {
+                let cut = title
+                    .char_indices()
+                    .nth(MAX_CONTEXT_CHARS)
+                    .map_or(title.len(), |(i, _)| i);
+                format!("{}\n{text}", title[..cut].trim_end())
+            }
+        }
+    }
 }
 
 pub use crate::text::Span;
@@ -251,12 +291,13 @@ impl std::fmt::Debug for Store {
 
 fn describe(m: &StoreManifest) -> String {
     format!(
-        "model {} (sha256 {}), dim {}, passage budget {}, format {}",
+        "model {} (sha256 {}), dim {}, passage budget {}, format {}, context {:?}",
         m.model_name,
         short(&m.model_sha256),
         m.dim,
         m.passage_budget,
-        m.format_version
+        m.format_version,
+        m.context
     )
 }
 
@@ -1005,6 +1046,7 @@ mod tests {
             dim: 4,
             passage_budget: 128,
             format_version: FORMAT_VERSION,
+            context: EmbedContext::Title,
         }
     }
 
@@ -1044,6 +1086,41 @@ mod tests {
             }],
             passage_vectors: vec![unit(2)],
         }
+    }
+
+    #[test]
+    fn a_manifest_written_before_context_existed_reads_as_no_context() {
+        let mut old = serde_json::to_value(manifest()).unwrap();
+        old.as_object_mut().unwrap().remove("context");
+        let m: StoreManifest = serde_json::from_value(old).unwrap();
+        assert_eq!(m.context, EmbedContext::None);
+        let new: StoreManifest =
+            serde_json::from_value(serde_json::to_value(manifest()).unwrap()).unwrap();
+        assert_eq!(new.context, EmbedContext::Title);
+    }
+
+    #[test]
+    fn headline_context_prefixes_the_text_and_is_capped() {
+        let t = "SIDBI signs MoU with DPIIT ";
+        assert_eq!(
+            EmbedContext::Title.apply(t, "It will fund."),
+            "SIDBI signs MoU with DPIIT\nIt will fund."
+        );
+        assert_eq!(
+            EmbedContext::None.apply(t, "It will fund."),
+            "It will fund."
+        );
+        assert_eq!(
+            EmbedContext::Title.apply("  ", "It will fund."),
+            "It will fund."
+        );
+        let long = "₹".repeat(MAX_CONTEXT_CHARS + 50);
+        let out = EmbedContext::Title.apply(&long, "x");
+        assert_eq!(
+            out.chars().count(),
+            MAX_CONTEXT_CHARS + 2,
+            "cut on a char boundary"
+        );
     }
 
     #[test]

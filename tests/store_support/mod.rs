@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use newsdesk::ingest::Article;
 use newsdesk::store::{
-    article_content_hash, NewArticle, NewPassage, Span, Store, StoreManifest, FORMAT_VERSION,
+    article_content_hash, EmbedContext, NewArticle, NewPassage, Span, Store, StoreManifest,
+    FORMAT_VERSION,
 };
 
 pub const DIM: usize = 384;
@@ -21,6 +22,7 @@ pub fn manifest() -> StoreManifest {
         dim: DIM,
         passage_budget: 128,
         format_version: FORMAT_VERSION,
+        context: EmbedContext::Title,
     }
 }
 
