@@ -251,6 +251,22 @@ impl Lexicon {
             .collect()
     }
 
+    /// Pairs of consecutive content stems (stopwords skipped, so "Bank of India" gives
+    /// `bank india`): a sentence holding the question's pairs says the same thing in the same
+    /// words, not just the same words somewhere.
+    pub fn bigrams(&self, text: &str) -> HashSet<(String, String)> {
+        let stems: Vec<String> = self
+            .words(text)
+            .into_iter()
+            .filter(|t| !self.is_stop(t))
+            .map(|t| t.stem)
+            .collect();
+        stems
+            .windows(2)
+            .map(|w| (w[0].clone(), w[1].clone()))
+            .collect()
+    }
+
     /// Named things in a question: acronyms (SIDBI), capitalised words not at the start,
     /// numbers. A question naming SIDBI wants sentences about SIDBI.
     pub fn entities(&self, text: &str) -> Vec<String> {
@@ -275,7 +291,8 @@ impl Lexicon {
 }
 
 /// What kind of thing a question asks for, read off its wh-phrase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum AnswerKind {
     /// How much / how many / what percentage …: wants a quantity.
     Quantity,

@@ -1,12 +1,21 @@
-//! Hybrid retrieval: the vector index and BM25 each return a ranked list of passages (filters
-//! applied inside both searches); the lists are fused by a weighted sum of their scores, each
-//! divided by its list's best score (so the fusion does not depend on how deep the lists are
-//! read), and the dense side is sharpened with sentence-level evidence: a passage whose best
-//! sentence matches the query closely is lifted even when the passage as a whole is diluted.
+//! Hybrid retrieval. Three searches bring candidate passages together, each with filters
+//! applied inside it: the vector index (passages nearest the query), BM25 over passages and BM25
+//! over whole articles (every passage of a matching article is a candidate). Every candidate
+//! then gets the same four pieces of evidence, whichever search found it:
 //!
-//! Tuned on the SciFact train queries (`newsdesk eval scifact`): score fusion beat reciprocal
-//! rank fusion there by about 0.025 nDCG@10, and sentence evidence added about 0.005 more (see
-//! EVAL.md). Reciprocal rank fusion stays available as [`FusionMethod::Rrf`].
+//! * `dense`: cosine of the query with the passage vector (exact, from the vector index);
+//! * `sentence`: the best cosine among the passage's sentences — a passage with one sentence
+//!   that matches closely is lifted even when the passage as a whole is diluted;
+//! * `bm25`: the passage's BM25 score (0 when BM25 did not return it);
+//! * `article`: the BM25 score of its whole article (0 when not returned) — a question's terms
+//!   are often spread over an article rather than packed into one passage.
+//!
+//! The fused score is a weighted sum of the four. The BM25 scores are divided by their best
+//! value among the candidates, so the fusion does not depend on the scale of BM25 scores (which
+//! grows with the query's length); the cosines are used as they are, so a query the vectors
+//! match only weakly leans on BM25 more. The weights were learned on the SciFact train queries (`newsdesk eval scifact`,
+//! EVAL.md). Reciprocal rank fusion of the passage lists stays available as
+//! [`FusionMethod::Rrf`], the textbook baseline.
 
 use std::collections::HashMap;
 
@@ -16,46 +25,45 @@ use utoipa::ToSchema;
 use super::{dot, ArticleCache};
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::index::Filters;
+use crate::index::{Bm25Query, Filters};
 
 /// Which retriever answers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
-    /// Vectors only.
+    /// Vectors only (passage and sentence vectors).
     Dense,
-    /// BM25 only.
+    /// BM25 only (passages and whole articles).
     Bm25,
     /// Both, fused (the default).
     #[default]
     Hybrid,
 }
 
-/// How two ranked lists become one.
+/// How the evidence becomes one score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FusionMethod {
-    /// Weighted sum of max-normalised scores: `w_d · cos / cos_max + w_b · bm25 / bm25_max`.
-    /// A passage missing from the dense list counts at that list's lowest cosine; one missing
-    /// from the BM25 list counts 0.
+    /// Weighted sum of the evidence, BM25 max-normalised (see the module documentation).
     Score,
-    /// Weighted reciprocal rank: `Σ w / (rrf_k + rank)`.
+    /// Weighted reciprocal rank of the dense and BM25 passage lists: `Σ w / (rrf_k + rank)`.
     Rrf,
 }
 
 /// Fusion parameters.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Fusion {
     /// Score or rank fusion.
     pub method: FusionMethod,
     /// Reciprocal-rank constant (rank fusion only).
     pub rrf_k: f32,
-    /// Weight of the dense list.
-    pub dense_weight: f32,
-    /// Weight of the BM25 list.
-    pub bm25_weight: f32,
-    /// Share of the dense evidence taken from the passage's best sentence rather than the
-    /// passage vector (score fusion only; 0 turns sentence evidence off).
-    pub sentence_share: f32,
+    /// Weight of the passage cosine.
+    pub dense: f32,
+    /// Weight of the best sentence cosine.
+    pub sentence: f32,
+    /// Weight of the passage BM25 score.
+    pub bm25: f32,
+    /// Weight of the article BM25 score.
+    pub article: f32,
 }
 
 impl Default for Fusion {
@@ -64,40 +72,77 @@ impl Default for Fusion {
         Fusion {
             method: FusionMethod::Score,
             rrf_k: 60.0,
-            dense_weight: 0.7,
-            bm25_weight: 0.3,
-            sentence_share: 0.5,
+            dense: 0.35,
+            sentence: 0.35,
+            bm25: 0.05,
+            article: 0.30,
         }
     }
 }
 
 impl Fusion {
-    /// Plain reciprocal rank fusion (k = 60, equal weights): the textbook baseline.
+    /// Plain reciprocal rank fusion (k = 60, equal weights) of the dense and BM25 passage
+    /// lists: the textbook baseline.
     pub fn rrf() -> Fusion {
         Fusion {
             method: FusionMethod::Rrf,
             rrf_k: 60.0,
-            dense_weight: 1.0,
-            bm25_weight: 1.0,
-            sentence_share: 0.0,
+            dense: 1.0,
+            sentence: 0.0,
+            bm25: 1.0,
+            article: 0.0,
+        }
+    }
+
+    /// The same weights with one retriever family switched off (single-mode retrieval).
+    pub fn for_mode(self, mode: Mode) -> Fusion {
+        match mode {
+            Mode::Hybrid => self,
+            Mode::Dense => Fusion {
+                bm25: 0.0,
+                article: 0.0,
+                ..self
+            },
+            Mode::Bm25 => Fusion {
+                dense: 0.0,
+                sentence: 0.0,
+                ..self
+            },
         }
     }
 }
 
 /// One retrieved passage with the evidence behind its rank.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
 pub struct RetrievedPassage {
     /// Passage id.
     pub pid: u64,
     /// Fused score (higher is better).
     pub score: f32,
-    /// Cosine similarity to the query, when the dense list had it.
+    /// Cosine similarity of the passage to the query.
     pub dense: Option<f32>,
-    /// BM25 score, when the BM25 list had it.
+    /// Best cosine among the passage's sentences.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentence: Option<f32>,
+    /// BM25 score of the passage, when BM25 returned it.
     pub bm25: Option<f32>,
+    /// BM25 score of the passage's article, when the article search returned it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub article: Option<f32>,
+    /// Rank in the dense passage list (0 = first), when it was there.
+    #[serde(skip)]
+    pub dense_rank: Option<usize>,
+    /// Rank in the BM25 passage list, when it was there.
+    #[serde(skip)]
+    pub bm25_rank: Option<usize>,
 }
 
-/// Retrieves up to `k` passages for a query; each list is read max(2k, 50) deep before fusion.
+/// How deep each list is read for `k` results.
+pub fn depth_for(k: usize) -> usize {
+    (k * 2).max(50)
+}
+
+/// Retrieves up to `k` passages for a query, each list read [`depth_for`]`(k)` deep.
 /// `cache` is the request's: the answer stage reuses the articles and sentences read here.
 pub fn retrieve(
     engine: &Engine,
@@ -108,251 +153,290 @@ pub fn retrieve(
     filters: &Filters,
     mode: Mode,
 ) -> Result<Vec<RetrievedPassage>> {
-    let fusion = Fusion::default();
-    let depth = (k * 2).max(50);
-    let dense = if mode != Mode::Bm25 {
+    retrieve_with(
+        engine,
+        cache,
+        query,
+        query_vec,
+        k,
+        filters,
+        mode,
+        &Fusion::default(),
+    )
+}
+
+/// [`retrieve`] with explicit fusion parameters (evaluations compare and tune them).
+#[allow(clippy::too_many_arguments)]
+pub fn retrieve_with(
+    engine: &Engine,
+    cache: &mut ArticleCache,
+    query: &str,
+    query_vec: &[f32],
+    k: usize,
+    filters: &Filters,
+    mode: Mode,
+    fusion: &Fusion,
+) -> Result<Vec<RetrievedPassage>> {
+    let mut cands = candidates(engine, cache, query, query_vec, depth_for(k), filters, mode)?;
+    rank(&mut cands, &fusion.for_mode(mode), k);
+    Ok(cands)
+}
+
+/// Every candidate passage with its evidence (unranked, `score` 0): the union of the dense
+/// list, the BM25 passage list and the passages of the BM25 article list, each `depth` deep.
+/// Single modes gather only their own family's candidates and evidence.
+pub fn candidates(
+    engine: &Engine,
+    cache: &mut ArticleCache,
+    query: &str,
+    query_vec: &[f32],
+    depth: usize,
+    filters: &Filters,
+    mode: Mode,
+) -> Result<Vec<RetrievedPassage>> {
+    let bq = Bm25Query::parse(query);
+    let use_dense = mode != Mode::Bm25;
+    let use_bm25 = mode != Mode::Dense;
+    let dense = if use_dense {
         engine.dense(query_vec, depth, filters)?
     } else {
         Vec::new()
     };
-    let bm25 = if mode != Mode::Dense {
-        engine.bm25(query, depth, filters)?
+    let (bm25, articles) = if use_bm25 {
+        (
+            engine.bm25_query(&bq, depth, filters)?,
+            engine.bm25_articles(&bq, depth, filters)?,
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
-    if mode != Mode::Hybrid || fusion.method != FusionMethod::Score || fusion.sentence_share <= 0.0
-    {
-        return Ok(fuse(&dense, &bm25, k, mode, fusion));
-    }
-    // Sentence evidence for every candidate: the best cosine among the passage's sentences.
-    let mut candidates = fuse(&dense, &bm25, usize::MAX, mode, fusion);
-    let mut best_sentence: HashMap<u64, f32> = HashMap::with_capacity(candidates.len());
-    for c in &candidates {
-        let Some(p) = cache.passage(engine, c.pid)? else {
-            continue;
-        };
-        let sentences = cache.sentences(engine, &p.article.id)?;
-        let best = sentences
-            .iter()
-            .skip(p.first_sentence)
-            .take(p.last_sentence.saturating_sub(p.first_sentence))
-            .map(|s| dot(query_vec, &s.vector))
-            .fold(f32::MIN, f32::max);
-        if best > f32::MIN {
-            best_sentence.insert(c.pid, best);
-        }
-    }
-    candidates.retain(|c| best_sentence.contains_key(&c.pid));
-    Ok(score_fusion(&candidates, &best_sentence, k, fusion))
-}
-
-/// Score fusion with sentence evidence over candidates that [`fuse`] already brought together
-/// (pure; unit-tested). The dense evidence of a passage is
-/// `(1 − s) · cos(passage) + s · cos(best sentence)`, with `s` = `sentence_share` and the
-/// passage cosine taken as the sentence one when the dense list did not return the passage.
-pub fn score_fusion(
-    candidates: &[RetrievedPassage],
-    best_sentence: &HashMap<u64, f32>,
-    k: usize,
-    fusion: Fusion,
-) -> Vec<RetrievedPassage> {
-    let share = fusion.sentence_share.clamp(0.0, 1.0);
-    let evidence = |c: &RetrievedPassage| -> f32 {
-        let sentence = best_sentence.get(&c.pid).copied();
-        match (c.dense, sentence) {
-            (Some(d), Some(s)) => (1.0 - share) * d + share * s,
-            (Some(d), None) => d,
-            (None, Some(s)) => s,
-            (None, None) => 0.0,
-        }
-    };
-    let dense_top = candidates
-        .iter()
-        .map(evidence)
-        .fold(f32::MIN, f32::max)
-        .max(f32::EPSILON);
-    let bm25_top = candidates
-        .iter()
-        .filter_map(|c| c.bm25)
-        .fold(0.0f32, f32::max)
-        .max(f32::EPSILON);
-    let mut out: Vec<RetrievedPassage> = candidates
-        .iter()
-        .map(|c| RetrievedPassage {
-            score: fusion.dense_weight * (evidence(c) / dense_top)
-                + fusion.bm25_weight * (c.bm25.unwrap_or(0.0) / bm25_top),
-            ..c.clone()
-        })
-        .collect();
-    sort_truncate(&mut out, k);
-    out
-}
-
-fn sort_truncate(out: &mut Vec<RetrievedPassage>, k: usize) {
-    out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.pid.cmp(&b.pid)));
-    out.truncate(k);
-}
-
-/// Fuses two ranked lists (pure; unit-tested): by score or by reciprocal rank in hybrid mode
-/// (see [`FusionMethod`]); a single mode keeps its own list and scores.
-pub fn fuse(
-    dense: &[(u64, f32)],
-    bm25: &[(u64, f32)],
-    k: usize,
-    mode: Mode,
-    fusion: Fusion,
-) -> Vec<RetrievedPassage> {
     let mut by_pid: HashMap<u64, RetrievedPassage> = HashMap::new();
     fn entry(by_pid: &mut HashMap<u64, RetrievedPassage>, pid: u64) -> &mut RetrievedPassage {
         by_pid.entry(pid).or_insert(RetrievedPassage {
             pid,
-            score: 0.0,
-            dense: None,
-            bm25: None,
+            ..Default::default()
         })
     }
-    for &(pid, s) in dense {
-        entry(&mut by_pid, pid).dense = Some(s);
+    for (rank, &(pid, s)) in dense.iter().enumerate() {
+        let e = entry(&mut by_pid, pid);
+        e.dense = Some(s);
+        e.dense_rank = Some(rank);
     }
-    for &(pid, s) in bm25 {
-        entry(&mut by_pid, pid).bm25 = Some(s);
+    for (rank, &(pid, s)) in bm25.iter().enumerate() {
+        let e = entry(&mut by_pid, pid);
+        e.bm25 = Some(s);
+        e.bm25_rank = Some(rank);
     }
-    let rank_of = |list: &[(u64, f32)]| -> HashMap<u64, usize> {
-        list.iter()
-            .enumerate()
-            .map(|(r, &(pid, _))| (pid, r))
-            .collect()
-    };
-    let (dense_rank, bm25_rank) = (rank_of(dense), rank_of(bm25));
-    let dense_top = dense
+    for hit in &articles {
+        for &pid in &hit.pids {
+            entry(&mut by_pid, pid).article = Some(hit.score);
+        }
+    }
+    let mut out: Vec<RetrievedPassage> = by_pid.into_values().collect();
+    out.sort_by_key(|c| c.pid);
+    if !use_dense {
+        return Ok(out);
+    }
+    // Dense evidence for passages the vector search did not return, read from the index.
+    let missing: Vec<u64> = out
         .iter()
-        .map(|d| d.1)
-        .fold(f32::MIN, f32::max)
-        .max(f32::EPSILON);
-    let dense_floor = dense
-        .iter()
-        .map(|d| d.1)
-        .fold(f32::MAX, f32::min)
-        .min(dense_top);
-    let bm25_top = bm25
-        .iter()
-        .map(|b| b.1)
-        .fold(0.0f32, f32::max)
-        .max(f32::EPSILON);
-    for e in by_pid.values_mut() {
-        e.score = match (mode, fusion.method) {
-            (Mode::Dense, _) => e.dense.unwrap_or(f32::MIN),
-            (Mode::Bm25, _) => e.bm25.unwrap_or(f32::MIN),
-            (Mode::Hybrid, FusionMethod::Rrf) => {
-                let rrf = |rank: Option<&usize>, w: f32| {
-                    rank.map(|&r| w / (fusion.rrf_k + r as f32 + 1.0))
-                        .unwrap_or(0.0)
-                };
-                rrf(dense_rank.get(&e.pid), fusion.dense_weight)
-                    + rrf(bm25_rank.get(&e.pid), fusion.bm25_weight)
-            }
-            (Mode::Hybrid, FusionMethod::Score) => {
-                fusion.dense_weight * (e.dense.unwrap_or(dense_floor) / dense_top)
-                    + fusion.bm25_weight * (e.bm25.unwrap_or(0.0) / bm25_top)
-            }
+        .filter(|c| c.dense.is_none())
+        .map(|c| c.pid)
+        .collect();
+    if !missing.is_empty() {
+        let sims = engine.similarities(query_vec, &missing)?;
+        let sims: HashMap<u64, Option<f32>> = missing.into_iter().zip(sims).collect();
+        for c in out.iter_mut().filter(|c| c.dense.is_none()) {
+            c.dense = sims.get(&c.pid).copied().flatten();
+        }
+    }
+    // Sentence evidence: the best cosine among the passage's sentences.
+    for c in out.iter_mut() {
+        let Some(p) = cache.passage(engine, c.pid)? else {
+            continue;
         };
+        let sentences = cache.sentences(engine, &p.article.id)?;
+        c.sentence = sentences
+            .iter()
+            .skip(p.first_sentence)
+            .take(p.last_sentence.saturating_sub(p.first_sentence))
+            .map(|s| dot(query_vec, &s.vector))
+            .reduce(f32::max);
     }
-    let mut out: Vec<_> = by_pid.into_values().collect();
-    sort_truncate(&mut out, k);
-    out
+    // A passage deleted between the searches and now has no evidence left: drop it.
+    out.retain(|c| c.dense.is_some());
+    Ok(out)
+}
+
+/// Scores and orders candidates (pure; unit-tested), keeping the best `k`.
+pub fn rank(cands: &mut Vec<RetrievedPassage>, fusion: &Fusion, k: usize) {
+    match fusion.method {
+        FusionMethod::Score => {
+            let top = |f: fn(&RetrievedPassage) -> Option<f32>| {
+                cands
+                    .iter()
+                    .filter_map(f)
+                    .fold(0.0f32, f32::max)
+                    .max(f32::EPSILON)
+            };
+            let (b, a) = (top(|c| c.bm25), top(|c| c.article));
+            for c in cands.iter_mut() {
+                let part = |v: Option<f32>, scale: f32, w: f32| {
+                    if w == 0.0 {
+                        0.0
+                    } else {
+                        w * v.unwrap_or(0.0).max(0.0) / scale
+                    }
+                };
+                c.score = part(c.dense, 1.0, fusion.dense)
+                    + part(c.sentence, 1.0, fusion.sentence)
+                    + part(c.bm25, b, fusion.bm25)
+                    + part(c.article, a, fusion.article);
+            }
+            // A single-family ranking keeps only what that family found.
+            if fusion.bm25 == 0.0 && fusion.article == 0.0 {
+                cands.retain(|c| c.dense_rank.is_some());
+            } else if fusion.dense == 0.0 && fusion.sentence == 0.0 {
+                cands.retain(|c| c.bm25.is_some() || c.article.is_some());
+            }
+        }
+        FusionMethod::Rrf => {
+            let rrf = |rank: Option<usize>, w: f32| {
+                rank.map(|r| w / (fusion.rrf_k + r as f32 + 1.0))
+                    .unwrap_or(0.0)
+            };
+            for c in cands.iter_mut() {
+                c.score = rrf(c.dense_rank, fusion.dense) + rrf(c.bm25_rank, fusion.bm25);
+            }
+            cands.retain(|c| c.dense_rank.is_some() || c.bm25_rank.is_some());
+        }
+    }
+    cands.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.pid.cmp(&b.pid)));
+    cands.truncate(k);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn fusion_rewards_agreement() {
-        let dense = [(1, 0.9), (2, 0.8), (3, 0.7)];
-        let bm25 = [(3, 12.0), (4, 10.0), (1, 9.0)];
-        let fused = fuse(&dense, &bm25, 10, Mode::Hybrid, Fusion::default());
-        let order: Vec<u64> = fused.iter().map(|h| h.pid).collect();
-        assert_eq!(order[0], 1, "first in one list and third in the other wins");
-        assert_eq!(order[1], 3);
-        assert_eq!(fused.len(), 4);
-        assert_eq!(fused[0].dense, Some(0.9));
-        assert_eq!(fused[0].bm25, Some(9.0));
+    fn cand(pid: u64, dense: f32, sentence: f32, bm25: Option<f32>) -> RetrievedPassage {
+        RetrievedPassage {
+            pid,
+            dense: Some(dense),
+            sentence: Some(sentence),
+            bm25,
+            ..Default::default()
+        }
+    }
+
+    fn ids(v: &[RetrievedPassage]) -> Vec<u64> {
+        v.iter().map(|h| h.pid).collect()
     }
 
     #[test]
-    fn single_modes_keep_their_own_order() {
-        let dense = [(1, 0.9), (2, 0.8)];
-        let fused = fuse(&dense, &[], 1, Mode::Dense, Fusion::default());
-        assert_eq!(fused.len(), 1);
-        assert_eq!(fused[0].pid, 1);
-        assert_eq!(fused[0].score, 0.9);
+    fn fusion_rewards_agreement() {
+        // 1 is best by vector and decent by BM25; 3 tops BM25 but is far by vector.
+        let mut c = vec![
+            cand(1, 0.9, 0.9, Some(9.0)),
+            cand(2, 0.8, 0.8, None),
+            cand(3, 0.4, 0.4, Some(12.0)),
+            cand(4, 0.3, 0.3, Some(10.0)),
+        ];
+        rank(&mut c, &Fusion::default(), 10);
+        assert_eq!(ids(&c)[0], 1, "{c:?}");
+        assert_eq!(c.len(), 4);
+    }
+
+    #[test]
+    fn single_modes_keep_their_own_evidence_and_lists() {
+        let mut c = vec![
+            RetrievedPassage {
+                dense_rank: Some(0),
+                ..cand(1, 0.9, 0.5, None)
+            },
+            RetrievedPassage {
+                bm25_rank: Some(0),
+                ..cand(2, 0.2, 0.2, Some(5.0))
+            },
+        ];
+        let mut dense = c.clone();
+        rank(&mut dense, &Fusion::default().for_mode(Mode::Dense), 10);
+        assert_eq!(ids(&dense), vec![1], "only what the vector search found");
+        rank(&mut c, &Fusion::default().for_mode(Mode::Bm25), 10);
+        assert_eq!(ids(&c), vec![2]);
     }
 
     #[test]
     fn rank_fusion_is_still_available() {
-        let dense = [(1, 0.9), (2, 0.8), (3, 0.7)];
-        let bm25 = [(3, 12.0), (4, 10.0), (1, 9.0)];
-        let fused = fuse(&dense, &bm25, 10, Mode::Hybrid, Fusion::rrf());
-        let order: Vec<u64> = fused.iter().map(|h| h.pid).collect();
-        assert_eq!(order, vec![1, 3, 2, 4]);
-        let want = 1.0 / 61.0 + 1.0 / 63.0;
-        assert!((fused[0].score - want).abs() < 1e-6);
-    }
-
-    #[test]
-    fn score_fusion_uses_score_gaps_not_just_ranks() {
-        // Passage 2 is second in both lists but close to the top in BM25 and dense alike;
-        // passage 3 tops BM25 by a hair and is far behind in dense.
-        let dense = [(1, 0.80), (2, 0.78), (3, 0.30)];
-        let bm25 = [(3, 10.0), (2, 9.9), (1, 1.0)];
-        let fused = fuse(&dense, &bm25, 10, Mode::Hybrid, Fusion::default());
-        assert_eq!(fused[0].pid, 2, "{fused:?}");
-        // Rank fusion sees only ranks: 1/61 + 1/63 for passage 1 edges out 2/62 for passage 2.
-        let rrf = fuse(&dense, &bm25, 10, Mode::Hybrid, Fusion::rrf());
-        assert_eq!(rrf[0].pid, 1);
-        // Scaling a list's scores changes nothing: fusion is on max-normalised scores.
-        let bm25x: Vec<(u64, f32)> = bm25.iter().map(|&(p, s)| (p, s * 7.0)).collect();
-        let scaled = fuse(&dense, &bm25x, 10, Mode::Hybrid, Fusion::default());
-        let ids = |v: &[RetrievedPassage]| v.iter().map(|h| h.pid).collect::<Vec<_>>();
-        assert_eq!(ids(&scaled), ids(&fused));
-    }
-
-    #[test]
-    fn sentence_evidence_lifts_a_passage_with_one_close_sentence() {
-        let cands = vec![
-            RetrievedPassage {
-                pid: 1,
-                score: 0.0,
-                dense: Some(0.60),
-                bm25: Some(5.0),
-            },
-            RetrievedPassage {
-                pid: 2,
-                score: 0.0,
-                dense: Some(0.55),
-                bm25: Some(5.0),
-            },
-            RetrievedPassage {
-                pid: 3,
-                score: 0.0,
-                dense: None,
-                bm25: Some(6.0),
-            },
-        ];
-        let mut best = HashMap::new();
-        best.insert(1, 0.50);
-        best.insert(2, 0.80);
-        best.insert(3, 0.30);
-        let f = Fusion::default();
-        let out = score_fusion(&cands, &best, 10, f);
-        assert_eq!(out[0].pid, 2, "{out:?}");
-        // Without sentence evidence the passage vector decides.
-        let off = Fusion {
-            sentence_share: 0.0,
-            ..f
+        let mk = |pid, d: Option<usize>, b: Option<usize>| RetrievedPassage {
+            pid,
+            dense: Some(0.5),
+            dense_rank: d,
+            bm25_rank: b,
+            ..Default::default()
         };
-        let out = score_fusion(&cands, &best, 10, off);
-        assert_eq!(out[0].pid, 1, "{out:?}");
-        assert_eq!(score_fusion(&cands, &best, 2, f).len(), 2);
+        let mut c = vec![
+            mk(1, Some(0), Some(2)),
+            mk(2, Some(1), None),
+            mk(3, Some(2), Some(0)),
+            mk(4, None, Some(1)),
+            mk(5, None, None),
+        ];
+        rank(&mut c, &Fusion::rrf(), 10);
+        assert_eq!(ids(&c), vec![1, 3, 2, 4], "5 was in neither list");
+        let want = 1.0 / 61.0 + 1.0 / 63.0;
+        assert!((c[0].score - want).abs() < 1e-6);
+    }
+
+    #[test]
+    fn score_fusion_uses_score_gaps_and_ignores_scale() {
+        let c = vec![
+            cand(1, 0.80, 0.80, Some(1.0)),
+            cand(2, 0.78, 0.78, Some(9.9)),
+            cand(3, 0.30, 0.30, Some(10.0)),
+        ];
+        let mut a = c.clone();
+        rank(&mut a, &Fusion::default(), 10);
+        assert_eq!(a[0].pid, 2, "{a:?}");
+        // Scaling BM25 changes nothing: evidence is max-normalised.
+        let mut b: Vec<RetrievedPassage> = c
+            .iter()
+            .map(|x| RetrievedPassage {
+                bm25: x.bm25.map(|s| s * 7.0),
+                ..x.clone()
+            })
+            .collect();
+        rank(&mut b, &Fusion::default(), 10);
+        assert_eq!(ids(&a), ids(&b));
+        let mut short = c.clone();
+        rank(&mut short, &Fusion::default(), 2);
+        assert_eq!(short.len(), 2);
+    }
+
+    #[test]
+    fn sentence_and_article_evidence_lift_their_passages() {
+        let base = vec![
+            cand(1, 0.60, 0.50, Some(5.0)),
+            cand(2, 0.55, 0.80, Some(5.0)),
+        ];
+        let mut with = base.clone();
+        rank(&mut with, &Fusion::default(), 10);
+        assert_eq!(
+            with[0].pid, 2,
+            "one close sentence lifts passage 2: {with:?}"
+        );
+        let mut without = base.clone();
+        let off = Fusion {
+            sentence: 0.0,
+            ..Fusion::default()
+        };
+        rank(&mut without, &off, 10);
+        assert_eq!(without[0].pid, 1, "the passage vector decides: {without:?}");
+        // The same two passages, now 1's article matches the query as a whole.
+        let mut art = base.clone();
+        art[0].article = Some(20.0);
+        art[1].article = Some(2.0);
+        rank(&mut art, &Fusion::default(), 10);
+        assert_eq!(art[0].pid, 1, "{art:?}");
     }
 }
