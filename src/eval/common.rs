@@ -205,6 +205,21 @@ pub fn parse_overrides(var: &str, spec: &str, slots: &mut [(&str, &mut f32)]) ->
     Ok(())
 }
 
+/// Environment variable naming a JSONL file to which `eval scifact` and `eval squad` write, per
+/// query, every candidate with its evidence and whether it is judged relevant: the input of an
+/// offline weight fit.
+pub const DUMP_ENV: &str = "NEWSDESK_EVAL_DUMP";
+
+/// The evidence dump named by [`DUMP_ENV`], when set.
+pub fn dump_file() -> Result<Option<std::io::BufWriter<std::fs::File>>> {
+    let Some(p) = std::env::var_os(DUMP_ENV) else {
+        return Ok(None);
+    };
+    let f = std::fs::File::create(&p)
+        .with_context(|| format!("{DUMP_ENV}: cannot create {}", Path::new(&p).display()))?;
+    Ok(Some(std::io::BufWriter::new(f)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

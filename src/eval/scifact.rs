@@ -5,6 +5,7 @@
 //! MRR@10 follow the BEIR definitions ([`super::ir`]).
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
@@ -12,17 +13,18 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::common::{
-    embed_all, eval_article, ingest_all, open_workspace, print_table, r4, Workspace,
+    dump_file, embed_all, eval_article, ingest_all, open_workspace, print_table, r4, Workspace,
 };
 use super::data::{load_beir, take_limit};
 use super::ir::{dedup_ranked, evaluate, IrScores, Run};
-use crate::answer::retrieve::{fuse, retrieve, Fusion, Mode};
+use crate::answer::retrieve::{candidates, rank, Fusion, Mode, RetrievedPassage};
 use crate::answer::ArticleCache;
 use crate::index::Filters;
 
 /// Documents ranked per query (the cut of recall@100).
 const DOCS: usize = 100;
-/// Passages read per list to fill `DOCS` documents (abstracts hold a few passages each).
+/// Passages ranked to fill `DOCS` documents (abstracts hold a few passages each), and the depth
+/// each list is read to.
 const PASSAGES: usize = 400;
 
 /// What one SciFact run measured.
@@ -32,15 +34,19 @@ pub struct ScifactReport {
     pub split: String,
     /// Queries run.
     pub queries: usize,
-    /// Vector index alone.
+    /// Vectors only: passage and sentence vectors ([`Mode::Dense`]).
     pub dense: IrScores,
-    /// BM25 alone.
+    /// BM25 only: passages and whole articles ([`Mode::Bm25`]).
     pub bm25: IrScores,
-    /// newsdesk's hybrid retrieval.
+    /// newsdesk's hybrid retrieval (the default).
     pub hybrid: IrScores,
-    /// Plain reciprocal rank fusion (k = 60) of the same two lists, for reference (table only).
+    /// The HNSW passage list alone, for reference (table only).
+    pub hnsw_passages: IrScores,
+    /// The tantivy passage list alone, for reference (table only).
+    pub bm25_passages: IrScores,
+    /// Plain reciprocal rank fusion (k = 60) of those two lists, for reference (table only).
     pub rrf: IrScores,
-    /// Wall time per query for the three retrievers together.
+    /// Wall time per query for all the retrievers together.
     pub ms_per_query: f64,
 }
 
@@ -64,7 +70,7 @@ impl ScifactReport {
         };
         print_table(
             &format!(
-                "SciFact ({} queries: {}; {:.1} ms/query for the retrievers)",
+                "SciFact ({} queries: {}; {:.1} ms/query for all retrievers)",
                 self.split, self.queries, self.ms_per_query
             ),
             &["system", "nDCG@10", "recall@100", "MRR@10"],
@@ -72,7 +78,9 @@ impl ScifactReport {
                 row("dense", &self.dense),
                 row("bm25", &self.bm25),
                 row("hybrid", &self.hybrid),
-                row("(plain RRF k=60)", &self.rrf),
+                row("(HNSW passages only)", &self.hnsw_passages),
+                row("(tantivy passages only)", &self.bm25_passages),
+                row("(plain RRF k=60 of those two)", &self.rrf),
             ],
         );
         println!("{}", self.to_json());
@@ -88,6 +96,31 @@ pub fn run_eval_scifact(
 ) -> Result<()> {
     scifact_report(dir, data, limit, model_dir)?.print();
     Ok(())
+}
+
+/// Environment variable that overrides [`Fusion::default`]'s weights for a tuning sweep, e.g.
+/// `NEWSDESK_FUSION=dense=0.3,article=0.2` (unnamed weights keep their defaults). The product
+/// always uses the defaults.
+pub const FUSION_ENV: &str = "NEWSDESK_FUSION";
+
+/// [`Fusion::default`] with the overrides from [`FUSION_ENV`], if set: `dense`, `sentence`,
+/// `bm25`, `article`.
+pub fn fusion_from_env() -> Result<Fusion> {
+    let mut f = Fusion::default();
+    if let Ok(spec) = std::env::var(FUSION_ENV) {
+        super::common::parse_overrides(
+            FUSION_ENV,
+            &spec,
+            &mut [
+                ("dense", &mut f.dense),
+                ("sentence", &mut f.sentence),
+                ("bm25", &mut f.bm25),
+                ("article", &mut f.article),
+            ],
+        )?;
+        eprintln!("fusion from {FUSION_ENV}: {f:?}");
+    }
+    Ok(f)
 }
 
 /// Runs the evaluation and returns what it measured.
@@ -118,38 +151,76 @@ pub fn scifact_report(
     let texts: Vec<String> = queries.iter().map(|q| q.text.clone()).collect();
     let started = Instant::now();
     let vecs = embed_all(&ws, &texts, "queries")?;
+    let fusion = fusion_from_env()?;
+    let mut dump = dump_file()?;
     let mut docs = DocOf::default();
     let filters = Filters::default();
-    let mut runs: [Run; 4] = Default::default();
+    let mut runs: [Run; 6] = Default::default();
     for (q, v) in queries.iter().zip(&vecs) {
-        let dense = ws.engine.dense(v, PASSAGES, &filters)?;
-        let bm25 = ws.engine.bm25(&q.text, PASSAGES, &filters)?;
-        let hybrid = retrieve(
+        let mut cache = ArticleCache::default();
+        let cands = candidates(
             &ws.engine,
-            &mut ArticleCache::default(),
+            &mut cache,
             &q.text,
             v,
             PASSAGES,
             &filters,
             Mode::Hybrid,
         )?;
-        let hybrid: Vec<(u64, f32)> = hybrid.iter().map(|h| (h.pid, h.score)).collect();
-        let rrf: Vec<(u64, f32)> = fuse(&dense, &bm25, PASSAGES, Mode::Hybrid, Fusion::rrf())
-            .iter()
-            .map(|h| (h.pid, h.score))
-            .collect();
-        for (run, list) in runs.iter_mut().zip([&dense, &bm25, &hybrid, &rrf]) {
+        if let Some(out) = dump.as_mut() {
+            let rels = beir.qrels.get(&q.id);
+            for c in &cands {
+                let doc = docs.of(&ws, c.pid)?.unwrap_or_default();
+                let grade = rels.and_then(|r| r.get(&doc)).copied().unwrap_or(0);
+                writeln!(
+                    out,
+                    "{}",
+                    json!({"q": q.id, "doc": doc, "grade": grade, "pid": c.pid,
+                           "dense": c.dense, "sentence": c.sentence, "bm25": c.bm25,
+                           "article": c.article, "dense_rank": c.dense_rank,
+                           "bm25_rank": c.bm25_rank})
+                )?;
+            }
+        }
+        let ranked = |mode: Mode, f: &Fusion| {
+            let mut c = cands.clone();
+            rank(&mut c, &f.for_mode(mode), PASSAGES);
+            c.into_iter().map(|h| (h.pid, h.score)).collect::<Vec<_>>()
+        };
+        let list_only = |pick: fn(&RetrievedPassage) -> Option<(usize, f32)>| {
+            let mut l: Vec<(usize, u64, f32)> = cands
+                .iter()
+                .filter_map(|c| pick(c).map(|(r, s)| (r, c.pid, s)))
+                .collect();
+            l.sort_unstable_by_key(|x| x.0);
+            l.into_iter().map(|(_, p, s)| (p, s)).collect::<Vec<_>>()
+        };
+        let lists = [
+            ranked(Mode::Dense, &fusion),
+            ranked(Mode::Bm25, &fusion),
+            ranked(Mode::Hybrid, &fusion),
+            list_only(|c| c.dense_rank.zip(c.dense)),
+            list_only(|c| c.bm25_rank.zip(c.bm25)),
+            ranked(Mode::Hybrid, &Fusion::rrf()),
+        ];
+        for (run, list) in runs.iter_mut().zip(&lists) {
             run.insert(q.id.clone(), docs.rank(&ws, list)?);
         }
     }
+    if let Some(mut out) = dump {
+        out.flush()?;
+    }
     let ms_per_query = started.elapsed().as_secs_f64() * 1000.0 / queries.len().max(1) as f64;
-    let [dense, bm25, hybrid, rrf] = runs.map(|r| evaluate(&r, &beir.qrels));
+    let [dense, bm25, hybrid, hnsw_passages, bm25_passages, rrf] =
+        runs.map(|r| evaluate(&r, &beir.qrels));
     Ok(ScifactReport {
         split: beir.split.clone(),
         queries: queries.len(),
         dense,
         bm25,
         hybrid,
+        hnsw_passages,
+        bm25_passages,
         rrf,
         ms_per_query,
     })
@@ -160,16 +231,21 @@ pub fn scifact_report(
 struct DocOf(HashMap<u64, String>);
 
 impl DocOf {
+    fn of(&mut self, ws: &Workspace, pid: u64) -> Result<Option<String>> {
+        if let Some(d) = self.0.get(&pid) {
+            return Ok(Some(d.clone()));
+        }
+        Ok(ws.engine.passage(pid)?.map(|p| {
+            self.0.insert(pid, p.article.id.clone());
+            p.article.id.clone()
+        }))
+    }
+
     fn rank(&mut self, ws: &Workspace, passages: &[(u64, f32)]) -> Result<Vec<String>> {
         let mut ids = Vec::with_capacity(passages.len());
         for &(pid, _) in passages {
-            if let Some(d) = self.0.get(&pid) {
-                ids.push(d.clone());
-                continue;
-            }
-            if let Some(p) = ws.engine.passage(pid)? {
-                self.0.insert(pid, p.article.id.clone());
-                ids.push(p.article.id.clone());
+            if let Some(d) = self.of(ws, pid)? {
+                ids.push(d);
             }
         }
         let mut ranked = dedup_ranked(ids);

@@ -13,6 +13,7 @@
 //! Baselines over the same sentences (the product's segmentation) and the same sentence
 //! vectors: BM25 over single sentences and an exact dense ranking of sentence vectors.
 
+use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
@@ -21,11 +22,14 @@ use serde_json::json;
 
 use super::baselines::{DenseSentences, SentenceBm25};
 use super::common::{
-    contains_answer, embed_all, eval_article, ingest_all, open_workspace, print_table, r4,
+    contains_answer, dump_file, embed_all, eval_article, ingest_all, open_workspace, print_table,
+    r4,
 };
 use super::data::{load_squad, take_limit, SquadQuestion};
 use super::ir::dedup_ranked;
-use crate::answer::ask::{ask_with, AskRequest, AskWeights};
+use crate::answer::ask::{ask_evidence, ask_with, AskRequest, AskWeights};
+use crate::answer::{ArticleCache, Mode};
+use crate::index::Filters;
 
 /// Sentences a baseline ranks per question (enough to find 5 distinct paragraphs).
 const SENTENCES: usize = 60;
@@ -158,12 +162,15 @@ pub fn run_eval_squad(
 /// defaults). The product always uses the defaults.
 pub const ASK_WEIGHTS_ENV: &str = "NEWSDESK_ASK_WEIGHTS";
 
-/// [`AskWeights::default`] with the overrides from [`ASK_WEIGHTS_ENV`], if set.
+/// [`AskWeights::default`] with the overrides from [`ASK_WEIGHTS_ENV`] and, for retrieval,
+/// [`super::scifact::FUSION_ENV`], if set.
 pub fn ask_weights_from_env() -> Result<AskWeights> {
-    match std::env::var(ASK_WEIGHTS_ENV) {
-        Ok(spec) => parse_ask_weights(&spec),
-        Err(_) => Ok(AskWeights::default()),
-    }
+    let mut w = match std::env::var(ASK_WEIGHTS_ENV) {
+        Ok(spec) => parse_ask_weights(&spec)?,
+        Err(_) => AskWeights::default(),
+    };
+    w.fusion = super::scifact::fusion_from_env()?;
+    Ok(w)
 }
 
 /// Parses `name=value,…` over [`AskWeights::default`].
@@ -175,10 +182,17 @@ pub fn parse_ask_weights(spec: &str) -> Result<AskWeights> {
         &mut [
             ("dense", &mut w.dense),
             ("lexical", &mut w.lexical),
+            ("lexical_title", &mut w.lexical_title),
+            ("article_lexical", &mut w.article_lexical),
+            ("bigram", &mut w.bigram),
             ("entity", &mut w.entity),
             ("passage", &mut w.passage),
             ("lead", &mut w.lead),
-            ("kind", &mut w.kind),
+            ("kind_quantity", &mut w.kind.quantity),
+            ("kind_time", &mut w.kind.time),
+            ("kind_person", &mut w.kind.person),
+            ("kind_place", &mut w.kind.place),
+            ("kind_action", &mut w.kind.action),
             ("threshold", &mut w.threshold),
         ],
     )?;
@@ -233,6 +247,7 @@ pub fn squad_report(
     if std::env::var_os(ASK_WEIGHTS_ENV).is_some() {
         eprintln!("squad: ask weights from {ASK_WEIGHTS_ENV}: {weights:?}");
     }
+    let mut dump = dump_file()?;
     let (mut nd, mut bm, mut de) = (Hits::default(), Hits::default(), Hits::default());
     let mut ask_secs = 0.0;
     for (q, v) in questions.iter().zip(&qvecs) {
@@ -247,6 +262,51 @@ pub fn squad_report(
         };
         let resp = ask_with(&ws.engine, &req, v, &weights)?;
         ask_secs += t.elapsed().as_secs_f64();
+        if let Some(out) = dump.as_mut() {
+            let ev = ask_evidence(
+                &ws.engine,
+                &mut ArticleCache::default(),
+                &q.question,
+                v,
+                10,
+                &Filters::default(),
+                Mode::Hybrid,
+                &weights.fusion,
+            )?;
+            let mut cache = ArticleCache::default();
+            let depth = crate::answer::retrieve::depth_for(10);
+            for c in crate::answer::retrieve::candidates(
+                &ws.engine,
+                &mut cache,
+                &q.question,
+                v,
+                depth,
+                &Filters::default(),
+                Mode::Hybrid,
+            )? {
+                let para = cache
+                    .passage(&ws.engine, c.pid)?
+                    .map(|p| p.article.id.clone())
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "{}",
+                    json!({"q": q.id, "passage": c.pid, "para": para, "gold_para": para == *gold,
+                           "dense": c.dense, "sentence": c.sentence, "bm25": c.bm25,
+                           "article": c.article})
+                )?;
+            }
+            for (c, f) in ev.candidates.iter().zip(&ev.features) {
+                writeln!(
+                    out,
+                    "{}",
+                    json!({"q": q.id, "para": c.article.id, "gold_para": c.article.id == *gold,
+                           "hit": contains_answer(c.text(), &q.answers), "index": c.index,
+                           "asked": crate::answer::lexical::answer_kind(&q.question),
+                           "f": f})
+                )?;
+            }
+        }
         let paras = dedup_ranked(resp.passages.iter().map(|p| p.citation.article_id.clone()));
         let first = resp
             .answered
@@ -269,6 +329,9 @@ pub fn squad_report(
         };
         score_sentences(&mut bm, &bm25.search(&q.question, SENTENCES)?);
         score_sentences(&mut de, &dense.search(v, SENTENCES));
+    }
+    if let Some(mut out) = dump {
+        out.flush()?;
     }
     let n = questions.len();
     Ok(SquadReport {
