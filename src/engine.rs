@@ -19,8 +19,8 @@ use crate::error::{Error, Result};
 use crate::index::{ArticleHit, Bm25Params, Bm25Query, Filters, HnswParams, Indexes};
 use crate::ingest::{self, Article, Format, IngestOptions};
 use crate::store::{
-    article_content_hash, read_manifest, EmbedContext, NewArticle, NewPassage, Store,
-    StoreManifest, StoredPassage, Upsert,
+    article_content_hash, EmbedContext, NewArticle, NewPassage, Store, StoreManifest,
+    StoredPassage, Upsert,
 };
 use crate::text::{self, PassageSpan, Span, WordPieceCounter};
 
@@ -152,30 +152,24 @@ impl Engine {
             .map_err(|e| Error::Internal(format!("tokenizer: {e}")))?;
         let info = embedder.info();
         // A new store embeds with the headline as context; an existing one keeps what it was
-        // built with (its vectors only compare with vectors made the same way).
-        let context = match read_manifest(&cfg.data_dir)? {
-            Some(m) => {
-                if m.context == EmbedContext::None {
-                    tracing::warn!(
-                        data = %cfg.data_dir.display(),
-                        "this data dir embeds passages and sentences without their headline \
-                         (built by an older newsdesk); answers improve when it is re-ingested \
-                         into a fresh data dir"
-                    );
-                }
-                m.context
-            }
-            None => EmbedContext::Title,
-        };
+        // built with (the store adopts it: its vectors only compare with vectors made the same
+        // way).
         let manifest = StoreManifest {
             model_name: info.name.clone(),
             model_sha256: info.sha256.clone(),
             dim: info.dim,
             passage_budget: cfg.passage_budget,
             format_version: FORMAT_VERSION,
-            context,
+            context: EmbedContext::Title,
         };
         let store = Store::open(&cfg.data_dir, &manifest)?;
+        if store.manifest().context == EmbedContext::None {
+            tracing::warn!(
+                data = %cfg.data_dir.display(),
+                "this data dir embeds passages and sentences without their headline (built by an \
+                 older newsdesk); answers improve when it is re-ingested into a fresh data dir"
+            );
+        }
         let (indexes, report) = Indexes::open(
             &cfg.data_dir,
             &store,
@@ -384,7 +378,7 @@ impl Engine {
         Ok(self.indexes.bm25.search(query, k, filters)?)
     }
 
-    /// Best passages for a parsed, weighted BM25 query, filters applied inside the search.
+    /// Best passages for an analyzed BM25 query, filters applied inside the search.
     pub fn bm25_query(
         &self,
         query: &Bm25Query,

@@ -332,7 +332,7 @@ fn article_level_search_scores_whole_articles_and_lists_their_passages() {
         outcomes[1].added.contains(&best_passage[0].0),
         "the passage holding all of them is in dense-2"
     );
-    // Filters apply at the article level too; a weight of zero drops a term.
+    // Filters apply at the article level too; a term taken out of the query no longer matches.
     let f = Filters {
         sources: vec!["pti".into()],
         ..Default::default()
@@ -340,9 +340,9 @@ fn article_level_search_scores_whole_articles_and_lists_their_passages() {
     let only = idx.search_articles(&q, 5, &f).unwrap();
     assert_eq!(only.len(), 1);
     assert!(outcomes[1].added.contains(&only[0].pids[0]));
-    let mut weighted = Bm25Query::parse("Ludhiana weather");
-    weighted.terms.retain(|(t, _)| t != "ludhiana");
-    let w = idx.search_articles(&weighted, 5, &none).unwrap();
+    let mut fewer = Bm25Query::parse("Ludhiana weather");
+    fewer.terms.retain(|t| t != "ludhiana");
+    let w = idx.search_articles(&fewer, 5, &none).unwrap();
     assert_eq!(w.len(), 1, "only dense-2 mentions the weather");
     // Deleting an article removes it from both levels.
     let gone = store.delete("spread-1").unwrap().unwrap();

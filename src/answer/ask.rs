@@ -14,9 +14,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::lexical::{
-    answer_kind, has_answer_kind, jaccard, share_present, AnswerKind, Lexicon, PoolIdf,
+    answer_kind, bigrams_of, has_answer_kind, jaccard, share_present, weighted_share, AnswerKind,
+    Lexicon, PoolIdf,
 };
-use super::retrieve::{retrieve_with, Fusion, Mode, RetrievedPassage};
+use super::retrieve::{retrieve, Fusion, Mode, RetrievedPassage};
 use super::{check_k, check_query, dot, ArticleCache, Citation, FilterSpec};
 use crate::engine::Engine;
 use crate::error::Result;
@@ -181,7 +182,9 @@ pub struct Candidate {
     pub span: Span,
     /// Sentence vector.
     pub vector: Arc<[f32]>,
-    /// Content stems.
+    /// Content stems, in order (word pairs are read off them).
+    pub stems: Vec<String>,
+    /// The same stems as a set.
     pub terms: HashSet<String>,
     /// Score of the best passage holding it relative to the first passage's, in [0, 1].
     pub passage_score: f32,
@@ -227,7 +230,7 @@ pub fn gather_candidates(
                 out[i].passage_score = out[i].passage_score.max(passage_score);
                 continue;
             }
-            let text = &p.article.body[s.span.start..s.span.end];
+            let stems = lex.stems(&p.article.body[s.span.start..s.span.end]);
             seen.insert(key, out.len());
             out.push(Candidate {
                 article: p.article.clone(),
@@ -235,7 +238,8 @@ pub fn gather_candidates(
                 span: s.span,
                 dense: dot(query_vec, &s.vector),
                 vector: s.vector.clone().into(),
-                terms: lex.term_set(text),
+                terms: stems.iter().cloned().collect(),
+                stems,
                 passage_score,
             });
         }
@@ -274,7 +278,7 @@ pub fn ask_evidence(
     mode: Mode,
     fusion: &Fusion,
 ) -> Result<AskEvidence> {
-    let hits = retrieve_with(
+    let hits = retrieve(
         engine, cache, question, query_vec, depth, filters, mode, fusion,
     )?;
     let lex = Lexicon::default();
@@ -300,27 +304,29 @@ pub fn ask_evidence(
         if article_entities.contains_key(&c.article.id) {
             continue;
         }
-        let terms = lex.term_set(&format!("{}\n{}", c.article.title, c.article.body));
+        let title = lex.term_set(&c.article.title);
+        let mut terms = lex.term_set(&c.article.body);
+        terms.extend(title.iter().cloned());
         article_entities.insert(c.article.id.clone(), share_present(&q_entities, &terms));
         article_terms.insert(
             c.article.id.clone(),
-            weighted_share(&q_terms, &terms, corpus_weight),
+            weighted_share(&q_terms, |t| terms.contains(t), corpus_weight),
         );
-        title_terms.insert(c.article.id.clone(), lex.term_set(&c.article.title));
+        title_terms.insert(c.article.id.clone(), title);
     }
     let features = candidates
         .iter()
         .map(|c| {
-            let sentence_bigrams = lex.bigrams(c.text());
-            let with_title: HashSet<String> = c
-                .terms
-                .union(&title_terms[&c.article.id])
-                .cloned()
-                .collect();
+            let sentence_bigrams = bigrams_of(&c.stems);
+            let title = &title_terms[&c.article.id];
             Features {
                 dense: c.dense,
                 lexical: idf.coverage(&q_terms, &c.terms),
-                lexical_title: idf.coverage(&q_terms, &with_title),
+                lexical_title: weighted_share(
+                    &q_terms,
+                    |t| c.terms.contains(t) || title.contains(t),
+                    |t| idf.idf(t),
+                ),
                 article_lexical: article_terms[&c.article.id],
                 bigram: if bigrams.is_empty() {
                     0.0
@@ -350,20 +356,6 @@ pub fn ask_evidence(
         features,
         entities: q_entities,
     })
-}
-
-/// Share of the query terms' weight that a term set covers, in [0, 1].
-fn weighted_share(terms: &[String], set: &HashSet<String>, weight: impl Fn(&str) -> f32) -> f32 {
-    let total: f32 = terms.iter().map(|t| weight(t)).sum();
-    if total <= 0.0 {
-        return 0.0;
-    }
-    terms
-        .iter()
-        .filter(|t| set.contains(*t))
-        .map(|t| weight(t))
-        .sum::<f32>()
-        / total
 }
 
 /// [`ask`] with explicit weights (evaluations tune them).

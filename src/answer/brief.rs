@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use super::ask::{gather_candidates, Candidate};
 use super::lexical::{jaccard, Lexicon, PoolIdf};
-use super::retrieve::{retrieve, Mode};
+use super::retrieve::{retrieve, Fusion, Mode};
 use super::{check_query, dot, ArticleCache, FilterSpec};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -113,6 +113,7 @@ pub fn brief(engine: &Engine, req: &BriefRequest, topic_vec: &[f32]) -> Result<B
         40,
         &filters,
         req.mode.unwrap_or_default(),
+        &Fusion::default(),
     )?;
     let lex = Lexicon::default();
     let candidates: Vec<Candidate> = gather_candidates(engine, &mut cache, &lex, &hits, topic_vec)?

@@ -242,8 +242,8 @@ impl Lexicon {
             .collect()
     }
 
-    /// The stem set of a text, stopwords dropped.
-    pub fn term_set(&self, text: &str) -> HashSet<String> {
+    /// The content stems of a text in order, stopwords dropped (repeats kept).
+    pub fn stems(&self, text: &str) -> Vec<String> {
         self.words(text)
             .into_iter()
             .filter(|t| !self.is_stop(t))
@@ -251,20 +251,16 @@ impl Lexicon {
             .collect()
     }
 
+    /// The stem set of a text, stopwords dropped.
+    pub fn term_set(&self, text: &str) -> HashSet<String> {
+        self.stems(text).into_iter().collect()
+    }
+
     /// Pairs of consecutive content stems (stopwords skipped, so "Bank of India" gives
     /// `bank india`): a sentence holding the question's pairs says the same thing in the same
     /// words, not just the same words somewhere.
     pub fn bigrams(&self, text: &str) -> HashSet<(String, String)> {
-        let stems: Vec<String> = self
-            .words(text)
-            .into_iter()
-            .filter(|t| !self.is_stop(t))
-            .map(|t| t.stem)
-            .collect();
-        stems
-            .windows(2)
-            .map(|w| (w[0].clone(), w[1].clone()))
-            .collect()
+        bigrams_of(&self.stems(text))
     }
 
     /// Named things in a question: acronyms (SIDBI), capitalised words not at the start,
@@ -472,17 +468,31 @@ impl PoolIdf {
 
     /// Share of the query's idf mass that the sentence covers, in [0, 1].
     pub fn coverage(&self, query_terms: &[String], sentence: &HashSet<String>) -> f32 {
-        let total: f32 = query_terms.iter().map(|t| self.idf(t)).sum();
-        if total <= 0.0 {
-            return 0.0;
-        }
-        let hit: f32 = query_terms
-            .iter()
-            .filter(|t| sentence.contains(*t))
-            .map(|t| self.idf(t))
-            .sum();
-        hit / total
+        weighted_share(query_terms, |t| sentence.contains(t), |t| self.idf(t))
     }
+}
+
+/// Share of the query terms' `weight` held by the terms `present` says are there, in [0, 1]
+/// (0 when the terms weigh nothing).
+pub fn weighted_share(
+    terms: &[String],
+    present: impl Fn(&str) -> bool,
+    weight: impl Fn(&str) -> f32,
+) -> f32 {
+    let total: f32 = terms.iter().map(|t| weight(t)).sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let hit: f32 = terms.iter().filter(|t| present(t)).map(|t| weight(t)).sum();
+    hit / total
+}
+
+/// [`Lexicon::bigrams`] of stems already computed.
+pub fn bigrams_of(stems: &[String]) -> HashSet<(String, String)> {
+    stems
+        .windows(2)
+        .map(|w| (w[0].clone(), w[1].clone()))
+        .collect()
 }
 
 /// Share of `wanted` present in `set` (1.0 when nothing is wanted).

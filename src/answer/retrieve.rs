@@ -142,32 +142,11 @@ pub fn depth_for(k: usize) -> usize {
     (k * 2).max(50)
 }
 
-/// Retrieves up to `k` passages for a query, each list read [`depth_for`]`(k)` deep.
+/// Retrieves up to `k` passages for a query, each list read [`depth_for`]`(k)` deep, ranked by
+/// `fusion` (the product passes [`Fusion::default`]; evaluations compare and tune others).
 /// `cache` is the request's: the answer stage reuses the articles and sentences read here.
-pub fn retrieve(
-    engine: &Engine,
-    cache: &mut ArticleCache,
-    query: &str,
-    query_vec: &[f32],
-    k: usize,
-    filters: &Filters,
-    mode: Mode,
-) -> Result<Vec<RetrievedPassage>> {
-    retrieve_with(
-        engine,
-        cache,
-        query,
-        query_vec,
-        k,
-        filters,
-        mode,
-        &Fusion::default(),
-    )
-}
-
-/// [`retrieve`] with explicit fusion parameters (evaluations compare and tune them).
 #[allow(clippy::too_many_arguments)]
-pub fn retrieve_with(
+pub fn retrieve(
     engine: &Engine,
     cache: &mut ArticleCache,
     query: &str,

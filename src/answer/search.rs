@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::lexical::{Lexicon, PoolIdf};
-use super::retrieve::{retrieve, Mode};
+use super::retrieve::{retrieve, Fusion, Mode};
 use super::{check_k, check_query, dot, ArticleCache, Citation, FilterSpec};
 use crate::engine::Engine;
 use crate::error::Result;
@@ -95,7 +95,14 @@ pub fn search(engine: &Engine, req: &SearchRequest, query_vec: &[f32]) -> Result
     let depth = if req.group_by_article { k * 5 } else { k };
     let mut cache = ArticleCache::default();
     let hits = retrieve(
-        engine, &mut cache, &req.query, query_vec, depth, &filters, mode,
+        engine,
+        &mut cache,
+        &req.query,
+        query_vec,
+        depth,
+        &filters,
+        mode,
+        &Fusion::default(),
     )?;
     let lex = Lexicon::default();
     let q_terms = lex.terms(&req.query);

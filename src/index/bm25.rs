@@ -14,9 +14,8 @@
 //!
 //! Text fields use the [`analyzer`](super::analyzer) (acronyms, codes like FY2026-27, amounts).
 //! Queries are built from analyzed terms (no query syntax, so user text never fails to parse):
-//! for each term, `title^boost OR text`, summed by BM25, each term with a weight
-//! ([`Bm25Query`]; 1 for the words a user typed); filters are a non-scoring conjunction next to
-//! it.
+//! for each term, `title^boost OR text`, summed by BM25 ([`Bm25Query`] analyzes a query once
+//! for both levels); filters are a non-scoring conjunction next to it.
 //!
 //! `NEWSDESK.json` records the layout version, the analyzer version and the store id; a
 //! mismatch, an unreadable index or a failed checksum wipes the directory and rebuilds both
@@ -71,19 +70,19 @@ impl Default for Bm25Params {
     }
 }
 
-/// A BM25 query: analyzed terms, each with a weight (1 for the user's own words; a caller
-/// may weight terms it adds, such as expansions, lower).
+/// A query analyzed once, for searching both levels: its distinct terms
+/// ([`query_terms`](super::analyzer::query_terms)).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Bm25Query {
-    /// `(term, weight)`, distinct terms.
-    pub terms: Vec<(String, f32)>,
+    /// Distinct analyzed terms, in first-seen order.
+    pub terms: Vec<String>,
 }
 
 impl Bm25Query {
-    /// The query's own terms, weight 1 each.
+    /// Analyzes a query text.
     pub fn parse(text: &str) -> Bm25Query {
         Bm25Query {
-            terms: query_terms(text).into_iter().map(|t| (t, 1.0)).collect(),
+            terms: query_terms(text),
         }
     }
 
@@ -494,7 +493,7 @@ impl Bm25Index {
         self.search_query(&Bm25Query::parse(query), k, filters)
     }
 
-    /// [`Bm25Index::search`] with a weighted query.
+    /// [`Bm25Index::search`] with a query already analyzed.
     pub fn search_query(
         &self,
         query: &Bm25Query,
@@ -535,31 +534,22 @@ impl Bm25Index {
             return Ok(Vec::new());
         }
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(query.terms.len() * 2);
-        for (t, weight) in &query.terms {
-            if *weight <= 0.0 {
-                continue;
-            }
+        for t in &query.terms {
             let title: Box<dyn Query> = Box::new(TermQuery::new(
                 Term::from_field_text(self.f.title, t),
                 IndexRecordOption::WithFreqs,
             ));
-            let text: Box<dyn Query> = Box::new(TermQuery::new(
-                Term::from_field_text(self.f.text, t),
-                IndexRecordOption::WithFreqs,
+            should.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(title, self.params.title_boost)),
             ));
             should.push((
                 Occur::Should,
-                Box::new(BoostQuery::new(title, self.params.title_boost * weight)),
+                Box::new(TermQuery::new(
+                    Term::from_field_text(self.f.text, t),
+                    IndexRecordOption::WithFreqs,
+                )),
             ));
-            let text = if (*weight - 1.0).abs() > f32::EPSILON {
-                Box::new(BoostQuery::new(text, *weight))
-            } else {
-                text
-            };
-            should.push((Occur::Should, text));
-        }
-        if should.is_empty() {
-            return Ok(Vec::new());
         }
         let text_q: Box<dyn Query> = Box::new(BooleanQuery::new(should));
         let q: Box<dyn Query> = match self.filter_query(filters) {

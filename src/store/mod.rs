@@ -60,8 +60,10 @@ pub struct StoreManifest {
     pub passage_budget: usize,
     /// Layout version; use [`FORMAT_VERSION`].
     pub format_version: u32,
-    /// What the passage and sentence vectors were embedded with besides their own text.
-    /// Stores written before this field existed read as [`EmbedContext::None`].
+    /// What the passage and sentence vectors were embedded with besides their own text. Chosen
+    /// when a store is created; an existing store keeps its own ([`Store::open`] adopts it), so
+    /// its old and new vectors stay comparable. Stores written before this field existed read
+    /// as [`EmbedContext::None`].
     #[serde(default)]
     pub context: EmbedContext,
 }
@@ -307,7 +309,9 @@ fn short(s: &str) -> &str {
 
 impl Store {
     /// Opens (creating if needed) the store in `dir`. An existing store built with a different
-    /// manifest is refused with [`StoreError::ManifestMismatch`]; nothing is written to it.
+    /// manifest is refused with [`StoreError::ManifestMismatch`]; nothing is written to it. The
+    /// one field that is not compared is `context`: a new store takes `manifest`'s, an existing
+    /// one keeps what it was built with (see [`Store::manifest`]).
     pub fn open(dir: &Path, manifest: &StoreManifest) -> Result<Store, StoreError> {
         Self::open_with_cache(dir, manifest, 64 << 20)
     }
@@ -345,7 +349,11 @@ impl Store {
             }
         };
         if let Some(stored) = &existing {
-            if stored != manifest {
+            let same_context = StoreManifest {
+                context: stored.context,
+                ..manifest.clone()
+            };
+            if *stored != same_context {
                 return Err(StoreError::ManifestMismatch {
                     path: path.clone(),
                     stored: describe(stored),
@@ -382,12 +390,13 @@ impl Store {
         Ok(Store {
             db,
             path,
-            manifest: manifest.clone(),
+            manifest: existing.unwrap_or_else(|| manifest.clone()),
             store_id,
         })
     }
 
-    /// The manifest this store was opened with (equal to the stored one).
+    /// The stored manifest: the one it was opened with, except for an existing store's own
+    /// `context`.
     pub fn manifest(&self) -> &StoreManifest {
         &self.manifest
     }
@@ -1097,6 +1106,31 @@ mod tests {
         let new: StoreManifest =
             serde_json::from_value(serde_json::to_value(manifest()).unwrap()).unwrap();
         assert_eq!(new.context, EmbedContext::Title);
+    }
+
+    #[test]
+    fn an_existing_store_keeps_its_context_and_other_fields_must_match() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = StoreManifest {
+            context: EmbedContext::None,
+            ..manifest()
+        };
+        drop(Store::open(dir.path(), &old).unwrap());
+        let s = Store::open(dir.path(), &manifest()).unwrap();
+        assert_eq!(
+            s.manifest().context,
+            EmbedContext::None,
+            "adopted, not rewritten"
+        );
+        drop(s);
+        let other_model = StoreManifest {
+            dim: 8,
+            ..manifest()
+        };
+        assert!(matches!(
+            Store::open(dir.path(), &other_model),
+            Err(StoreError::ManifestMismatch { .. })
+        ));
     }
 
     #[test]
