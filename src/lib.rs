@@ -10,7 +10,6 @@ pub mod cli;
 pub mod embed;
 pub mod engine;
 pub mod error;
-pub mod eval;
 pub mod http;
 pub mod index;
 pub mod ingest;

@@ -13,7 +13,7 @@ fn seed_ids(engine: &newsdesk::engine::Engine) -> (String, String) {
     // Seed 000 carries its own id; seed 002 (wire copy) gets a content id: find it by text.
     let knn = "45506".to_string();
     assert!(
-        engine.article(&knn).unwrap().is_some(),
+        engine.reader().unwrap().article(&knn).unwrap().is_some(),
         "KNN seed stored under its id"
     );
     let req = newsdesk::answer::SearchRequest {
@@ -24,7 +24,7 @@ fn seed_ids(engine: &newsdesk::engine::Engine) -> (String, String) {
         mode: Some(newsdesk::answer::Mode::Bm25),
     };
     let qv = engine.embed_query_blocking(&req.query).unwrap();
-    let hits = newsdesk::answer::search(engine, &req, &qv).unwrap();
+    let hits = newsdesk::answer::search(&mut engine.reader().unwrap(), &req, &qv).unwrap();
     let ani = hits
         .hits
         .iter()
@@ -243,7 +243,7 @@ async fn summarize_stored_and_raw_text() {
 #[tokio::test]
 async fn every_error_case_has_a_code_and_status() {
     let engine = shared_engine();
-    let before = engine.stats();
+    let before = engine.stats().unwrap();
     let r = router_with(
         engine.clone(),
         HttpSettings {
@@ -322,7 +322,7 @@ async fn every_error_case_has_a_code_and_status() {
     let no_route = get(&r, "/v2/nothing").await;
     assert_error(&no_route, StatusCode::NOT_FOUND, "not_found");
     // Nothing stored changed.
-    let after = engine.stats();
+    let after = engine.stats().unwrap();
     assert_eq!(before.articles, after.articles);
     assert_eq!(before.passages, after.passages);
 }

@@ -17,12 +17,14 @@ fn stored_vs_fresh(engine: &Engine) -> [(f32, f32); 2] {
         .ingest_bytes(&seed, None, &IngestOptions::default())
         .unwrap();
     assert_eq!(r.added, 1, "{r:?}");
-    let (pid, _) = engine.bm25("SIDBI", 1, &Filters::default()).unwrap()[0];
-    let p = engine.passage(pid).unwrap().unwrap();
+    let mut reader = engine.reader().unwrap();
+    let q = newsdesk::index::Bm25Query::parse("SIDBI");
+    let (pid, _) = reader.bm25(&q, 1, &Filters::default()).unwrap()[0];
+    let p = reader.passage(pid).unwrap().unwrap();
     let title = p.article.title.clone();
     assert!(!title.is_empty());
     let ptext = p.article.body[p.span.start..p.span.end].to_string();
-    let sentences = engine.sentences(&p.article.id).unwrap();
+    let sentences = reader.sentences(&p.article.id).unwrap();
     let s0 = &sentences[0];
     let stext = p.article.body[s0.span.start..s0.span.end].to_string();
     let v = engine
@@ -33,11 +35,11 @@ fn stored_vs_fresh(engine: &Engine) -> [(f32, f32); 2] {
             stext,
         ])
         .unwrap();
-    let sims = engine
+    let sims = reader
         .similarities(&v[0], &[pid])
         .unwrap()
         .into_iter()
-        .chain(engine.similarities(&v[1], &[pid]).unwrap())
+        .chain(reader.similarities(&v[1], &[pid]).unwrap())
         .map(Option::unwrap)
         .collect::<Vec<_>>();
     let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();

@@ -8,16 +8,6 @@ fn shared() -> Option<PathBuf> {
     p.join("data").is_dir().then_some(p)
 }
 
-#[test]
-#[ignore]
-fn eval_sentences_on_shared_gold() {
-    let Some(s) = shared() else { return };
-    newsdesk::eval::sentences::run_eval_sentences(
-        &s.join("data/sentences/gum-wikinews-sentences.jsonl"),
-    )
-    .unwrap();
-}
-
 /// Parses every feed under data/feeds and prints one line per file plus totals.
 #[test]
 #[ignore]

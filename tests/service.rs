@@ -101,18 +101,21 @@ fn a_restart_keeps_everything_and_embeds_nothing() {
         mode: None,
     };
     let qv = engine.embed_query_blocking(question).unwrap();
-    let before = newsdesk::answer::ask(&engine, &req, &qv).unwrap();
-    let stats_before = engine.stats();
+    let before = newsdesk::answer::ask(&mut engine.reader().unwrap(), &req, &qv).unwrap();
+    let stats_before = engine.stats().unwrap();
     let data = engine.data_dir().to_path_buf();
     drop(engine);
 
     let started = Instant::now();
     let engine = Engine::open(EngineConfig::new(&data)).unwrap();
     let reopen = started.elapsed();
-    let after = newsdesk::answer::ask(&engine, &req, &qv).unwrap();
-    assert_eq!(engine.stats().articles, stats_before.articles);
-    assert_eq!(engine.stats().passages, stats_before.passages);
-    assert_eq!(engine.stats().index_points, stats_before.index_points);
+    let after = newsdesk::answer::ask(&mut engine.reader().unwrap(), &req, &qv).unwrap();
+    assert_eq!(engine.stats().unwrap().articles, stats_before.articles);
+    assert_eq!(engine.stats().unwrap().passages, stats_before.passages);
+    assert_eq!(
+        engine.stats().unwrap().index_points,
+        stats_before.index_points
+    );
     let ids = |r: &newsdesk::answer::AskResponse| -> Vec<(String, usize)> {
         r.answer
             .iter()

@@ -17,9 +17,10 @@ use super::lexical::{
     answer_kind, bigrams_of, has_answer_kind, jaccard, share_present, weighted_share, AnswerKind,
     Lexicon, PoolIdf,
 };
-use super::retrieve::{retrieve, Fusion, Mode, RetrievedPassage};
-use super::{check_k, check_query, dot, ArticleCache, Citation, FilterSpec};
-use crate::engine::Engine;
+use super::params::{AskParams, AskWeights, KindWeights};
+use super::retrieve::{retrieve, Mode, RetrievedPassage};
+use super::{check_k, check_query, dot, Citation, FilterSpec};
+use crate::engine::Reader;
 use crate::error::Result;
 use crate::index::Filters;
 use crate::ingest::Article;
@@ -84,96 +85,9 @@ pub struct AskResponse {
     pub passages: Vec<SupportingPassage>,
 }
 
-/// A candidate this close (cosine) to a chosen answer sentence restates it.
-const RESTATEMENT_COSINE: f32 = 0.92;
-/// ... or one sharing this much of its words.
-const RESTATEMENT_JACCARD: f32 = 0.6;
-
-/// Weights of the sentence score. Tuned on the SQuAD development half (`newsdesk eval squad`,
-/// EVAL.md).
-#[derive(Debug, Clone, Copy)]
-pub struct AskWeights {
-    /// Cosine of sentence and question vectors.
-    pub dense: f32,
-    /// Idf-weighted share of question terms in the sentence (idf over the candidates).
-    pub lexical: f32,
-    /// The same share over the sentence's terms and its article's headline.
-    pub lexical_title: f32,
-    /// Corpus-idf share of the question's terms found anywhere in the sentence's article.
-    pub article_lexical: f32,
-    /// Share of the question's word pairs found in the sentence.
-    pub bigram: f32,
-    /// Share of the question's named entities in the sentence and its article.
-    pub entity: f32,
-    /// Normalised fused score of the passage holding the sentence.
-    pub passage: f32,
-    /// Prior for early sentences of an article.
-    pub lead: f32,
-    /// Bonus when the sentence holds the kind of thing asked for, per kind.
-    pub kind: KindWeights,
-    /// Confidence threshold for answering.
-    pub threshold: f32,
-    /// How the passages are retrieved.
-    pub fusion: Fusion,
-}
-
-/// The answer-kind bonus per kind of question ([`AnswerKind`]).
-#[derive(Debug, Clone, Copy)]
-pub struct KindWeights {
-    /// How many / how much …: a number.
-    pub quantity: f32,
-    /// When / what year …: a date.
-    pub time: f32,
-    /// Who …: a name.
-    pub person: f32,
-    /// Where / which country …: a place name.
-    pub place: f32,
-    /// What did X announce …: a reporting verb.
-    pub action: f32,
-}
-
-impl KindWeights {
-    /// The weight for one kind.
-    pub fn of(&self, kind: AnswerKind) -> f32 {
-        match kind {
-            AnswerKind::Quantity => self.quantity,
-            AnswerKind::Time => self.time,
-            AnswerKind::Person => self.person,
-            AnswerKind::Place => self.place,
-            AnswerKind::Action => self.action,
-        }
-    }
-}
-
-impl Default for AskWeights {
-    fn default() -> Self {
-        // Tuned on the SQuAD development half (EVAL.md). The sentence vector (which carries
-        // the headline) weighs most, then the passage it sits in and the question's terms.
-        AskWeights {
-            dense: 1.38,
-            lexical: 0.38,
-            lexical_title: 0.25,
-            article_lexical: 0.10,
-            bigram: 0.18,
-            entity: 0.0,
-            passage: 0.35,
-            lead: 0.02,
-            kind: KindWeights {
-                quantity: 0.13,
-                time: 0.28,
-                person: 0.15,
-                place: 0.20,
-                action: 0.15,
-            },
-            threshold: 0.5,
-            fusion: Fusion::default(),
-        }
-    }
-}
-
 /// A sentence considered for an answer or a brief.
 #[derive(Debug, Clone)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     /// Its article.
     pub article: Arc<Article>,
     /// Position in the article.
@@ -200,9 +114,8 @@ impl Candidate {
 }
 
 /// The sentences of the retrieved passages, each once, with per-request features.
-pub fn gather_candidates(
-    engine: &Engine,
-    cache: &mut ArticleCache,
+pub(crate) fn gather_candidates(
+    r: &mut Reader,
     lex: &Lexicon,
     hits: &[RetrievedPassage],
     query_vec: &[f32],
@@ -215,10 +128,10 @@ pub fn gather_candidates(
         .unwrap_or(1.0)
         .max(f32::EPSILON);
     for hit in hits {
-        let Some(p) = cache.passage(engine, hit.pid)? else {
+        let Some(p) = r.passage(hit.pid)? else {
             continue;
         };
-        let sentences = cache.sentences(engine, &p.article.id)?;
+        let sentences = r.sentences(&p.article.id)?;
         let passage_score = (hit.score / top).clamp(0.0, 1.0);
         for s in sentences
             .iter()
@@ -247,14 +160,9 @@ pub fn gather_candidates(
     Ok(out)
 }
 
-/// Answers a question from the engine. `query_vec` is the question's embedding.
-pub fn ask(engine: &Engine, req: &AskRequest, query_vec: &[f32]) -> Result<AskResponse> {
-    ask_with(engine, req, query_vec, &AskWeights::default())
-}
-
 /// Everything `ask` weighs before choosing: the retrieved passages, their sentences and each
 /// sentence's evidence (`features[i]` is `candidates[i]`'s).
-pub struct AskEvidence {
+pub(crate) struct AskEvidence {
     /// Retrieved passages, best first.
     pub hits: Vec<RetrievedPassage>,
     /// The sentences of those passages, each once.
@@ -267,29 +175,24 @@ pub struct AskEvidence {
 
 /// Retrieves and gathers the evidence for a question (see [`AskEvidence`]); `depth` passages
 /// are read.
-#[allow(clippy::too_many_arguments)]
-pub fn ask_evidence(
-    engine: &Engine,
-    cache: &mut ArticleCache,
+pub(crate) fn ask_evidence(
+    r: &mut Reader,
     question: &str,
     query_vec: &[f32],
     depth: usize,
     filters: &Filters,
     mode: Mode,
-    fusion: &Fusion,
 ) -> Result<AskEvidence> {
-    let hits = retrieve(
-        engine, cache, question, query_vec, depth, filters, mode, fusion,
-    )?;
+    let hits = retrieve(r, question, query_vec, depth, filters, mode)?;
     let lex = Lexicon::default();
-    let candidates = gather_candidates(engine, cache, &lex, &hits, query_vec)?;
+    let candidates = gather_candidates(r, &lex, &hits, query_vec)?;
     let q_terms = lex.terms(question);
     let q_entities = lex.entities(question);
     let idf = PoolIdf::new(candidates.iter().map(|c| &c.terms));
     let corpus_idf: HashMap<&str, f32> = q_terms
         .iter()
         .map(String::as_str)
-        .zip(engine.bm25_idf(&q_terms)?)
+        .zip(r.bm25_idf(&q_terms)?)
         .collect();
     let bigrams = lex.bigrams(question);
     let kind = answer_kind(question);
@@ -358,39 +261,27 @@ pub fn ask_evidence(
     })
 }
 
-/// [`ask`] with explicit weights (evaluations tune them).
-pub fn ask_with(
-    engine: &Engine,
-    req: &AskRequest,
-    query_vec: &[f32],
-    w: &AskWeights,
-) -> Result<AskResponse> {
+/// Answers a question, reading through the request's reader with the engine's ranking
+/// parameters. `query_vec` is the question's embedding.
+pub fn ask(r: &mut Reader, req: &AskRequest, query_vec: &[f32]) -> Result<AskResponse> {
     check_query(&req.question, "question")?;
     let k = check_k(req.k.unwrap_or(5))?;
     let filters = req.filters.clone().unwrap_or_default().to_filters()?;
     let mode = req.mode.unwrap_or_default();
-    let mut cache = ArticleCache::default();
+    let p: &AskParams = &r.ranking().ask;
+    let w = &p.weights;
     // Read a few more passages than are returned: the answer may sit in the sixth.
     let AskEvidence {
         hits,
         candidates,
         features,
         entities: q_entities,
-    } = ask_evidence(
-        engine,
-        &mut cache,
-        &req.question,
-        query_vec,
-        k.max(10),
-        &filters,
-        mode,
-        &w.fusion,
-    )?;
+    } = ask_evidence(r, &req.question, query_vec, k.max(10), &filters, mode)?;
     let scored: Vec<(f32, Features)> = features.into_iter().map(|f| (f.score(w), f)).collect();
     let mut order: Vec<usize> = (0..candidates.len()).collect();
     order.sort_by(|&a, &b| scored[b].0.total_cmp(&scored[a].0));
 
-    let passages = supporting(engine, &mut cache, &hits, k)?;
+    let passages = supporting(r, &hits, k)?;
     let Some(&best) = order.first() else {
         return Ok(AskResponse {
             question: req.question.clone(),
@@ -402,8 +293,11 @@ pub fn ask_with(
         });
     };
     let best_features = scored[best].1;
-    let confidence = best_features.confidence(scored[best].0);
-    if confidence < w.threshold {
+    let confidence = p
+        .confidence
+        .of(scored[best].0, best_features.entity_missing);
+    let threshold = p.confidence.threshold;
+    if confidence < threshold {
         let missing: Vec<&str> = q_entities
             .iter()
             .filter(|e| !candidates.iter().any(|c| c.terms.contains(*e)))
@@ -411,8 +305,7 @@ pub fn ask_with(
             .collect();
         let mut why = format!(
             "The corpus does not seem to answer this question: the closest sentence matches it \
-             with confidence {confidence:.2} (threshold {:.2}).",
-            w.threshold
+             with confidence {confidence:.2} (threshold {threshold:.2})."
         );
         if !missing.is_empty() {
             why.push_str(&format!(
@@ -434,21 +327,19 @@ pub fn ask_with(
     let mut chosen = vec![best];
     let top_score = scored[best].0;
     for &i in order.iter().skip(1) {
-        if chosen.len() == 3 || scored[i].0 < 0.85 * top_score {
+        if chosen.len() == 3 || scored[i].0 < p.mmr.min_share * top_score {
             break;
         }
-        // Sentence vectors carry their headline, so two sentences of one article sit closer
-        // than their words do (mean cosine 0.68 against 0.32 without the headline, measured on
-        // BBC articles): a restatement is a very close vector or mostly the same words.
+        // A restatement is a very close vector or mostly the same words (see `Mmr`).
         let redundancy = chosen
             .iter()
             .map(|&j| dot(&candidates[i].vector, &candidates[j].vector))
             .fold(f32::MIN, f32::max);
-        let same_words = chosen
-            .iter()
-            .any(|&j| jaccard(&candidates[i].terms, &candidates[j].terms) >= RESTATEMENT_JACCARD);
-        let mmr = 0.7 * scored[i].0 - 0.3 * redundancy;
-        if redundancy < RESTATEMENT_COSINE && !same_words && mmr > 0.0 {
+        let same_words = chosen.iter().any(|&j| {
+            jaccard(&candidates[i].terms, &candidates[j].terms) >= p.mmr.restatement_jaccard
+        });
+        let mmr = p.mmr.relevance * scored[i].0 - p.mmr.redundancy * redundancy;
+        if redundancy < p.mmr.restatement_cosine && !same_words && mmr > 0.0 {
             chosen.push(i);
         }
     }
@@ -499,6 +390,19 @@ pub struct Features {
     pub kind: Option<AnswerKind>,
 }
 
+impl KindWeights {
+    /// The weight for one kind.
+    pub fn of(&self, kind: AnswerKind) -> f32 {
+        match kind {
+            AnswerKind::Quantity => self.quantity,
+            AnswerKind::Time => self.time,
+            AnswerKind::Person => self.person,
+            AnswerKind::Place => self.place,
+            AnswerKind::Action => self.action,
+        }
+    }
+}
+
 impl Features {
     /// The ranking score.
     pub fn score(&self, w: &AskWeights) -> f32 {
@@ -512,30 +416,16 @@ impl Features {
             + w.lead * self.lead
             + self.kind.map(|k| w.kind.of(k)).unwrap_or(0.0)
     }
-
-    /// Confidence in [0, 1] that a sentence with this evidence and ranking `score` answers
-    /// the question; 0.5 is the answering threshold. A logistic fitted on the SQuAD development
-    /// half between the best sentence for answerable questions and the best sentence once the
-    /// question's own article is taken away (EVAL.md), its intercept moved so that 0.5 sits
-    /// where 0.4% of answerable questions and 67% of those whose article is missing are
-    /// declined. A question naming entities its article never mentions is unlikely to be
-    /// answered by it. Refit when the ranking weights change: the score's scale moves with
-    /// them.
-    pub fn confidence(&self, score: f32) -> f32 {
-        let z = 9.0 * score - 2.0 * self.entity_missing - 9.0;
-        1.0 / (1.0 + (-z).exp())
-    }
 }
 
 fn supporting(
-    engine: &Engine,
-    cache: &mut ArticleCache,
+    r: &mut Reader,
     hits: &[RetrievedPassage],
     k: usize,
 ) -> Result<Vec<SupportingPassage>> {
     let mut out = Vec::new();
     for h in hits.iter().take(k) {
-        if let Some(p) = cache.passage(engine, h.pid)? {
+        if let Some(p) = r.passage(h.pid)? {
             out.push(SupportingPassage {
                 passage_id: h.pid,
                 text: p.text().to_string(),
@@ -568,25 +458,25 @@ mod tests {
 
     #[test]
     fn confidence_follows_the_evidence_and_entities_the_article_lacks() {
-        let w = AskWeights::default();
+        let p = AskParams::default();
+        let w = &p.weights;
+        let conf = |f: &Features| p.confidence.of(f.score(w), f.entity_missing);
         // A close sentence covering the question's terms is answered; a distant one is not.
         let good = features(0.75, 0.8, 0.0);
         let weak = features(0.25, 0.1, 0.0);
-        let c_good = good.confidence(good.score(&w));
-        let c_weak = weak.confidence(weak.score(&w));
-        assert!(c_good > w.threshold, "{c_good}");
-        assert!(c_weak < w.threshold, "{c_weak}");
+        let (c_good, c_weak) = (conf(&good), conf(&weak));
+        assert!(c_good > p.confidence.threshold, "{c_good}");
+        assert!(c_weak < p.confidence.threshold, "{c_weak}");
         // A middling sentence in an article that never names the question's entity is less
         // likely to answer it than the same sentence in one that does.
         let (mid, orphan) = (features(0.45, 0.4, 0.0), features(0.45, 0.4, 1.0));
-        let c_mid = mid.confidence(mid.score(&w));
-        let c_orphan = orphan.confidence(orphan.score(&w));
+        let (c_mid, c_orphan) = (conf(&mid), conf(&orphan));
         assert!(c_orphan < c_mid - 0.1, "{c_orphan} vs {c_mid}");
         // A question's kind found in the sentence adds to its score.
         let dated = Features {
             kind: Some(AnswerKind::Time),
             ..good
         };
-        assert!(dated.score(&w) > good.score(&w));
+        assert!(dated.score(w) > good.score(w));
     }
 }

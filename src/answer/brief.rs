@@ -14,9 +14,9 @@ use utoipa::ToSchema;
 
 use super::ask::{gather_candidates, Candidate};
 use super::lexical::{jaccard, Lexicon, PoolIdf};
-use super::retrieve::{retrieve, Fusion, Mode};
-use super::{check_query, dot, ArticleCache, FilterSpec};
-use crate::engine::Engine;
+use super::retrieve::{retrieve, Mode};
+use super::{check_query, dot, FilterSpec};
+use crate::engine::Reader;
 use crate::error::{Error, Result};
 
 /// `POST /v1/brief` body.
@@ -88,13 +88,8 @@ pub struct BriefResponse {
     pub markdown: String,
 }
 
-/// Sentences at least this close (cosine) are the same statement.
-const DUPLICATE_COSINE: f32 = 0.92;
-/// ... or at least this much word overlap.
-const DUPLICATE_JACCARD: f32 = 0.7;
-
 /// Writes a briefing note on a topic. `topic_vec` is the topic's embedding.
-pub fn brief(engine: &Engine, req: &BriefRequest, topic_vec: &[f32]) -> Result<BriefResponse> {
+pub fn brief(r: &mut Reader, req: &BriefRequest, topic_vec: &[f32]) -> Result<BriefResponse> {
     check_query(&req.topic, "topic")?;
     let max_words = req.max_words.unwrap_or(200);
     if !(30..=2000).contains(&max_words) {
@@ -104,27 +99,29 @@ pub fn brief(engine: &Engine, req: &BriefRequest, topic_vec: &[f32]) -> Result<B
         ));
     }
     let filters = req.filters.clone().unwrap_or_default().to_filters()?;
-    let mut cache = ArticleCache::default();
+    let p = r.ranking().brief;
     let hits = retrieve(
-        engine,
-        &mut cache,
+        r,
         &req.topic,
         topic_vec,
-        40,
+        p.depth,
         &filters,
         req.mode.unwrap_or_default(),
-        &Fusion::default(),
     )?;
     let lex = Lexicon::default();
-    let candidates: Vec<Candidate> = gather_candidates(engine, &mut cache, &lex, &hits, topic_vec)?
+    let candidates: Vec<Candidate> = gather_candidates(r, &lex, &hits, topic_vec)?
         .into_iter()
-        .filter(|c| c.text().split_whitespace().count() >= 5)
+        .filter(|c| c.text().split_whitespace().count() >= p.min_words)
         .collect();
     let q_terms = lex.terms(&req.topic);
     let idf = PoolIdf::new(candidates.iter().map(|c| &c.terms));
     let relevance: Vec<f32> = candidates
         .iter()
-        .map(|c| 0.6 * c.dense + 0.25 * idf.coverage(&q_terms, &c.terms) + 0.15 * c.passage_score)
+        .map(|c| {
+            p.relevance_dense * c.dense
+                + p.relevance_lexical * idf.coverage(&q_terms, &c.terms)
+                + p.relevance_passage * c.passage_score
+        })
         .collect();
 
     // Near-duplicate clusters: union sentences that say the same thing.
@@ -142,8 +139,8 @@ pub fn brief(engine: &Engine, req: &BriefRequest, topic_vec: &[f32]) -> Result<B
             if candidates[i].article.id == candidates[j].article.id {
                 continue;
             }
-            let same = dot(&candidates[i].vector, &candidates[j].vector) >= DUPLICATE_COSINE
-                || jaccard(&candidates[i].terms, &candidates[j].terms) >= DUPLICATE_JACCARD;
+            let same = dot(&candidates[i].vector, &candidates[j].vector) >= p.duplicate_cosine
+                || jaccard(&candidates[i].terms, &candidates[j].terms) >= p.duplicate_jaccard;
             if same {
                 let (a, b) = (root(&mut cluster, i), root(&mut cluster, j));
                 cluster[a] = b;
@@ -166,7 +163,7 @@ pub fn brief(engine: &Engine, req: &BriefRequest, topic_vec: &[f32]) -> Result<B
     reps.sort_by(|a, b| relevance[b.0].total_cmp(&relevance[a.0]));
 
     // Centrality among the relevant: mean similarity to the top representatives.
-    let pool: Vec<usize> = reps.iter().take(30).map(|r| r.0).collect();
+    let pool: Vec<usize> = reps.iter().take(p.centrality_pool).map(|r| r.0).collect();
     let centrality = |i: usize| -> f32 {
         if pool.len() < 2 {
             return 0.0;
@@ -186,7 +183,7 @@ pub fn brief(engine: &Engine, req: &BriefRequest, topic_vec: &[f32]) -> Result<B
     loop {
         let mut best: Option<(f32, usize)> = None;
         for (ri, (i, _)) in reps.iter().enumerate() {
-            if chosen.contains(&ri) || relevance[*i] < 0.5 * best_relevance {
+            if chosen.contains(&ri) || relevance[*i] < p.min_relevance_share * best_relevance {
                 continue;
             }
             let c = &candidates[*i];
@@ -198,11 +195,14 @@ pub fn brief(engine: &Engine, req: &BriefRequest, topic_vec: &[f32]) -> Result<B
                 .iter()
                 .map(|&rj| dot(&c.vector, &candidates[reps[rj].0].vector))
                 .fold(0.0f32, f32::max);
-            if redundancy >= DUPLICATE_COSINE {
+            if redundancy >= p.duplicate_cosine {
                 continue;
             }
-            let spread = 0.04 * *per_article.get(c.article.id.as_str()).unwrap_or(&0) as f32;
-            let score = 0.65 * relevance[*i] + 0.2 * central[i] - 0.35 * redundancy - spread;
+            let spread =
+                p.per_article_spread * *per_article.get(c.article.id.as_str()).unwrap_or(&0) as f32;
+            let score = p.pick_relevance * relevance[*i] + p.pick_centrality * central[i]
+                - p.pick_redundancy * redundancy
+                - spread;
             if best.is_none_or(|(s, _)| score > s) {
                 best = Some((score, ri));
             }

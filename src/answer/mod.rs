@@ -6,26 +6,28 @@
 
 pub mod ask;
 pub mod brief;
-pub mod lexical;
-pub mod retrieve;
+pub mod explain;
+mod lexical;
+mod params;
+mod retrieve;
 pub mod search;
 pub mod summarize;
-
-use std::collections::HashMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::engine::{Engine, PassageView, SentenceView};
 use crate::error::{Error, Result};
 use crate::index::Filters;
 use crate::ingest::Article;
 
 pub use ask::{ask, AskRequest, AskResponse};
 pub use brief::{brief, BriefRequest, BriefResponse};
-pub use retrieve::{retrieve, Mode, RetrievedPassage};
+pub use params::{
+    AskParams, AskWeights, BriefParams, Confidence, Fusion, FusionMethod, KindWeights, Mmr,
+    ParamsError, RankingParams, SearchParams, SummaryParams,
+};
+pub use retrieve::{Mode, RetrievedPassage};
 pub use search::{search, SearchRequest, SearchResponse};
 pub use summarize::{summarize, SummarizeRequest, SummarizeResponse};
 
@@ -173,43 +175,7 @@ pub fn check_k(k: usize) -> Result<usize> {
 }
 
 /// Cosine of two L2-normalised vectors: the index's dot product (AVX2+FMA when available).
-pub use crate::index::dot;
-
-/// Per-request cache of articles and their sentence vectors: one store read per article, shared
-/// by retrieval and the answer stage of a request.
-#[derive(Default)]
-pub struct ArticleCache {
-    sentences: HashMap<String, Arc<Vec<SentenceView>>>,
-    articles: HashMap<String, Option<Arc<Article>>>,
-}
-
-impl ArticleCache {
-    /// A passage with its article ([`Engine::passage`]), each article read once per request.
-    pub fn passage(&mut self, engine: &Engine, pid: u64) -> Result<Option<PassageView>> {
-        engine.passage_with(pid, |id| {
-            if let Some(a) = self.articles.get(id) {
-                return Ok(a.clone());
-            }
-            let a = engine.article(id)?.map(Arc::new);
-            self.articles.insert(id.to_string(), a.clone());
-            Ok(a)
-        })
-    }
-
-    /// Sentences (with vectors) of an article, read once per request.
-    pub fn sentences(
-        &mut self,
-        engine: &Engine,
-        article_id: &str,
-    ) -> Result<Arc<Vec<SentenceView>>> {
-        if let Some(s) = self.sentences.get(article_id) {
-            return Ok(s.clone());
-        }
-        let s = Arc::new(engine.sentences(article_id)?);
-        self.sentences.insert(article_id.to_string(), s.clone());
-        Ok(s)
-    }
-}
+pub(crate) use crate::index::dot;
 
 #[cfg(test)]
 mod tests {

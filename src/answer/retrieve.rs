@@ -14,16 +14,17 @@
 //! value among the candidates, so the fusion does not depend on the scale of BM25 scores (which
 //! grows with the query's length); the cosines are used as they are, so a query the vectors
 //! match only weakly leans on BM25 more. The weights were learned on the SciFact train queries (`newsdesk eval scifact`,
-//! EVAL.md). Reciprocal rank fusion of the passage lists stays available as
-//! [`FusionMethod::Rrf`], the textbook baseline.
+//! EVAL.md); they live in [`super::RankingParams`]. Reciprocal rank fusion of the passage lists
+//! stays available as [`FusionMethod::Rrf`], the textbook baseline.
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{dot, ArticleCache};
-use crate::engine::Engine;
+use super::dot;
+use super::params::{Fusion, FusionMethod};
+use crate::engine::Reader;
 use crate::error::Result;
 use crate::index::{Bm25Query, Filters};
 
@@ -40,60 +41,7 @@ pub enum Mode {
     Hybrid,
 }
 
-/// How the evidence becomes one score.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FusionMethod {
-    /// Weighted sum of the evidence, BM25 max-normalised (see the module documentation).
-    Score,
-    /// Weighted reciprocal rank of the dense and BM25 passage lists: `Σ w / (rrf_k + rank)`.
-    Rrf,
-}
-
-/// Fusion parameters.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Fusion {
-    /// Score or rank fusion.
-    pub method: FusionMethod,
-    /// Reciprocal-rank constant (rank fusion only).
-    pub rrf_k: f32,
-    /// Weight of the passage cosine.
-    pub dense: f32,
-    /// Weight of the best sentence cosine.
-    pub sentence: f32,
-    /// Weight of the passage BM25 score.
-    pub bm25: f32,
-    /// Weight of the article BM25 score.
-    pub article: f32,
-}
-
-impl Default for Fusion {
-    /// Weights learned on the SciFact train queries.
-    fn default() -> Self {
-        Fusion {
-            method: FusionMethod::Score,
-            rrf_k: 60.0,
-            dense: 0.35,
-            sentence: 0.35,
-            bm25: 0.05,
-            article: 0.30,
-        }
-    }
-}
-
 impl Fusion {
-    /// Plain reciprocal rank fusion (k = 60, equal weights) of the dense and BM25 passage
-    /// lists: the textbook baseline.
-    pub fn rrf() -> Fusion {
-        Fusion {
-            method: FusionMethod::Rrf,
-            rrf_k: 60.0,
-            dense: 1.0,
-            sentence: 0.0,
-            bm25: 1.0,
-            article: 0.0,
-        }
-    }
-
     /// The same weights with one retriever family switched off (single-mode retrieval).
     pub fn for_mode(self, mode: Mode) -> Fusion {
         match mode {
@@ -138,35 +86,31 @@ pub struct RetrievedPassage {
 }
 
 /// How deep each list is read for `k` results.
-pub fn depth_for(k: usize) -> usize {
+pub(crate) fn depth_for(k: usize) -> usize {
     (k * 2).max(50)
 }
 
 /// Retrieves up to `k` passages for a query, each list read [`depth_for`]`(k)` deep, ranked by
-/// `fusion` (the product passes [`Fusion::default`]; evaluations compare and tune others).
-/// `cache` is the request's: the answer stage reuses the articles and sentences read here.
-#[allow(clippy::too_many_arguments)]
-pub fn retrieve(
-    engine: &Engine,
-    cache: &mut ArticleCache,
+/// the engine's fusion parameters. Articles and sentences read here stay in the reader for the
+/// answer stage of the same request.
+pub(crate) fn retrieve(
+    r: &mut Reader,
     query: &str,
     query_vec: &[f32],
     k: usize,
     filters: &Filters,
     mode: Mode,
-    fusion: &Fusion,
 ) -> Result<Vec<RetrievedPassage>> {
-    let mut cands = candidates(engine, cache, query, query_vec, depth_for(k), filters, mode)?;
-    rank(&mut cands, &fusion.for_mode(mode), k);
+    let mut cands = candidates(r, query, query_vec, depth_for(k), filters, mode)?;
+    rank(&mut cands, &r.ranking().fusion.for_mode(mode), k);
     Ok(cands)
 }
 
 /// Every candidate passage with its evidence (unranked, `score` 0): the union of the dense
 /// list, the BM25 passage list and the passages of the BM25 article list, each `depth` deep.
 /// Single modes gather only their own family's candidates and evidence.
-pub fn candidates(
-    engine: &Engine,
-    cache: &mut ArticleCache,
+pub(crate) fn candidates(
+    r: &mut Reader,
     query: &str,
     query_vec: &[f32],
     depth: usize,
@@ -177,14 +121,14 @@ pub fn candidates(
     let use_dense = mode != Mode::Bm25;
     let use_bm25 = mode != Mode::Dense;
     let dense = if use_dense {
-        engine.dense(query_vec, depth, filters)?
+        r.dense(query_vec, depth, filters)?
     } else {
         Vec::new()
     };
     let (bm25, articles) = if use_bm25 {
         (
-            engine.bm25_query(&bq, depth, filters)?,
-            engine.bm25_articles(&bq, depth, filters)?,
+            r.bm25(&bq, depth, filters)?,
+            r.bm25_articles(&bq, depth, filters)?,
         )
     } else {
         (Vec::new(), Vec::new())
@@ -223,7 +167,7 @@ pub fn candidates(
         .map(|c| c.pid)
         .collect();
     if !missing.is_empty() {
-        let sims = engine.similarities(query_vec, &missing)?;
+        let sims = r.similarities(query_vec, &missing)?;
         let sims: HashMap<u64, Option<f32>> = missing.into_iter().zip(sims).collect();
         for c in out.iter_mut().filter(|c| c.dense.is_none()) {
             c.dense = sims.get(&c.pid).copied().flatten();
@@ -231,10 +175,10 @@ pub fn candidates(
     }
     // Sentence evidence: the best cosine among the passage's sentences.
     for c in out.iter_mut() {
-        let Some(p) = cache.passage(engine, c.pid)? else {
+        let Some(p) = r.passage(c.pid)? else {
             continue;
         };
-        let sentences = cache.sentences(engine, &p.article.id)?;
+        let sentences = r.sentences(&p.article.id)?;
         c.sentence = sentences
             .iter()
             .skip(p.first_sentence)
@@ -242,13 +186,14 @@ pub fn candidates(
             .map(|s| dot(query_vec, &s.vector))
             .reduce(f32::max);
     }
-    // A passage deleted between the searches and now has no evidence left: drop it.
+    // A passage deleted between the searches and now has no evidence left: drop it. (One the
+    // request's snapshot does not hold is skipped by the answer stage.)
     out.retain(|c| c.dense.is_some());
     Ok(out)
 }
 
 /// Scores and orders candidates (pure; unit-tested), keeping the best `k`.
-pub fn rank(cands: &mut Vec<RetrievedPassage>, fusion: &Fusion, k: usize) {
+pub(crate) fn rank(cands: &mut Vec<RetrievedPassage>, fusion: &Fusion, k: usize) {
     match fusion.method {
         FusionMethod::Score => {
             let top = |f: fn(&RetrievedPassage) -> Option<f32>| {

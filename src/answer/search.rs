@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::lexical::{Lexicon, PoolIdf};
-use super::retrieve::{retrieve, Fusion, Mode};
-use super::{check_k, check_query, dot, ArticleCache, Citation, FilterSpec};
-use crate::engine::Engine;
+use super::retrieve::{retrieve, Mode};
+use super::{check_k, check_query, dot, Citation, FilterSpec};
+use crate::engine::Reader;
 use crate::error::Result;
 
 /// `POST /v1/search` body.
@@ -86,24 +86,19 @@ pub struct SearchResponse {
 }
 
 /// Runs a search. `query_vec` is the query's embedding.
-pub fn search(engine: &Engine, req: &SearchRequest, query_vec: &[f32]) -> Result<SearchResponse> {
+pub fn search(r: &mut Reader, req: &SearchRequest, query_vec: &[f32]) -> Result<SearchResponse> {
     check_query(&req.query, "query")?;
     let k = check_k(req.k.unwrap_or(10))?;
     let filters = req.filters.clone().unwrap_or_default().to_filters()?;
     let mode = req.mode.unwrap_or_default();
+    let sp = r.ranking().search;
     // Grouping needs a deeper list: several passages of one article may lead it.
-    let depth = if req.group_by_article { k * 5 } else { k };
-    let mut cache = ArticleCache::default();
-    let hits = retrieve(
-        engine,
-        &mut cache,
-        &req.query,
-        query_vec,
-        depth,
-        &filters,
-        mode,
-        &Fusion::default(),
-    )?;
+    let depth = if req.group_by_article {
+        k * sp.group_depth_factor
+    } else {
+        k
+    };
+    let hits = retrieve(r, &req.query, query_vec, depth, &filters, mode)?;
     let lex = Lexicon::default();
     let q_terms = lex.terms(&req.query);
     let mut seen_articles = HashSet::new();
@@ -112,13 +107,13 @@ pub fn search(engine: &Engine, req: &SearchRequest, query_vec: &[f32]) -> Result
         if out.len() == k {
             break;
         }
-        let Some(p) = cache.passage(engine, h.pid)? else {
+        let Some(p) = r.passage(h.pid)? else {
             continue;
         };
         if req.group_by_article && !seen_articles.insert(p.article.id.clone()) {
             continue;
         }
-        let sentences = cache.sentences(engine, &p.article.id)?;
+        let sentences = r.sentences(&p.article.id)?;
         let inside: Vec<_> = sentences
             .iter()
             .filter(|s| s.span.start < p.span.end && s.span.end > p.span.start)
@@ -132,7 +127,8 @@ pub fn search(engine: &Engine, req: &SearchRequest, query_vec: &[f32]) -> Result
             .iter()
             .zip(&sets)
             .map(|(s, set)| {
-                let score = 0.7 * dot(query_vec, &s.vector) + 0.3 * idf.coverage(&q_terms, set);
+                let score = sp.highlight_dense * dot(query_vec, &s.vector)
+                    + sp.highlight_lexical * idf.coverage(&q_terms, set);
                 (score, s.span)
             })
             .max_by(|a, b| a.0.total_cmp(&b.0))

@@ -11,7 +11,8 @@ use utoipa::ToSchema;
 
 use super::dot;
 use super::lexical::Lexicon;
-use crate::engine::Engine;
+use super::params::SummaryParams;
+use crate::engine::Reader;
 use crate::error::{Error, Result};
 use crate::text::Span;
 
@@ -64,34 +65,8 @@ pub struct SummarizeResponse {
     pub summary: String,
 }
 
-/// Tunables of the ranking (tuned on the BBC development half, `newsdesk eval bbc`).
-#[derive(Debug, Clone, Copy)]
-pub struct SummaryWeights {
-    /// Share of vector similarity in edge weights (the rest is word overlap).
-    pub vector_share: f32,
-    /// Strength of the lead prior.
-    pub lead: f32,
-    /// Sentences closer than this to a chosen one are skipped.
-    pub redundancy: f32,
-    /// Score factor for sentences with fewer than three content terms (headings, bylines).
-    pub short_penalty: f32,
-}
-
-impl Default for SummaryWeights {
-    fn default() -> Self {
-        // Tuned on the BBC development half (EVAL.md): word overlap carries centrality there;
-        // more vector share or a stronger lead prior lost ROUGE.
-        SummaryWeights {
-            vector_share: 0.1,
-            lead: 0.02,
-            redundancy: 0.95,
-            short_penalty: 0.3,
-        }
-    }
-}
-
 /// Summarises a stored article or a raw text.
-pub fn summarize(engine: &Engine, req: &SummarizeRequest) -> Result<SummarizeResponse> {
+pub fn summarize(r: &mut Reader, req: &SummarizeRequest) -> Result<SummarizeResponse> {
     let max_sentences = req.max_sentences.unwrap_or(3);
     if !(1..=20).contains(&max_sentences) {
         return Err(Error::invalid(
@@ -101,16 +76,14 @@ pub fn summarize(engine: &Engine, req: &SummarizeRequest) -> Result<SummarizeRes
     }
     let (article_id, title, body, spans, vectors) = match (&req.article_id, &req.text) {
         (Some(id), None) => {
-            let article = engine
-                .article(id)?
-                .ok_or_else(|| Error::NotFound(id.clone()))?;
-            let sents = engine.sentences(id)?;
+            let article = r.article(id)?.ok_or_else(|| Error::NotFound(id.clone()))?;
+            let sents = r.sentences(id)?;
             let spans: Vec<Span> = sents.iter().map(|s| s.span).collect();
-            let vectors: Vec<Vec<f32>> = sents.into_iter().map(|s| s.vector).collect();
+            let vectors: Vec<Vec<f32>> = sents.iter().map(|s| s.vector.clone()).collect();
             (
-                Some(article.id),
-                Some(article.title),
-                article.body,
+                Some(article.id.clone()),
+                Some(article.title.clone()),
+                article.body.clone(),
                 spans,
                 vectors,
             )
@@ -131,12 +104,12 @@ pub fn summarize(engine: &Engine, req: &SummarizeRequest) -> Result<SummarizeRes
                     ),
                 ));
             }
-            let spans = engine.segment(text);
+            let spans = crate::text::segment(text);
             let texts = spans
                 .iter()
                 .map(|s| text[s.start..s.end].to_string())
                 .collect();
-            let vectors = engine.embed_texts_blocking(texts)?;
+            let vectors = r.engine().embed_texts_blocking(texts)?;
             (None, None, text.clone(), spans, vectors)
         }
         _ => {
@@ -152,7 +125,7 @@ pub fn summarize(engine: &Engine, req: &SummarizeRequest) -> Result<SummarizeRes
         &vectors,
         max_sentences,
         req.max_words,
-        &SummaryWeights::default(),
+        &r.ranking().summary,
     );
     let sentences: Vec<SummarySentence> = picked
         .into_iter()
@@ -176,15 +149,14 @@ pub fn summarize(engine: &Engine, req: &SummarizeRequest) -> Result<SummarizeRes
     })
 }
 
-/// Picks summary sentences: returns `(sentence index, score)` in source order. Pure, so the
-/// evaluation can call it with its own vectors.
-pub fn rank_sentences(
+/// Picks summary sentences: returns `(sentence index, score)` in source order.
+pub(crate) fn rank_sentences(
     body: &str,
     spans: &[Span],
     vectors: &[Vec<f32>],
     max_sentences: usize,
     max_words: Option<usize>,
-    w: &SummaryWeights,
+    w: &SummaryParams,
 ) -> Vec<(usize, f32)> {
     let n = spans.len();
     if n == 0 {
@@ -215,12 +187,12 @@ pub fn rank_sentences(
         .collect();
     let mut rank = vec![1.0 / n as f32; n];
     for _ in 0..40 {
-        let mut next = vec![(1.0 - 0.85) / n as f32; n];
+        let mut next = vec![(1.0 - w.damping) / n as f32; n];
         for j in 0..n {
             if out_weight[j] <= 0.0 {
                 continue;
             }
-            let share = 0.85 * rank[j] / out_weight[j];
+            let share = w.damping * rank[j] / out_weight[j];
             for i in 0..n {
                 next[i] += share * sim[j * n + i];
             }
@@ -295,7 +267,7 @@ mod tests {
             unit(&[1.0, -0.3, 0.2]),
             unit(&[0.0, 1.0, 0.0]),
         ];
-        let picked = rank_sentences(body, &spans, &vectors, 2, None, &SummaryWeights::default());
+        let picked = rank_sentences(body, &spans, &vectors, 2, None, &SummaryParams::default());
         let idx: Vec<usize> = picked.iter().map(|p| p.0).collect();
         assert_eq!(idx, vec![1, 2]);
     }
@@ -305,7 +277,7 @@ mod tests {
         let body = "One two three four five. Six seven eight nine ten eleven. Twelve.";
         let spans = crate::text::segment(body);
         let vectors = vec![unit(&[1.0, 0.0]); spans.len()];
-        let w = SummaryWeights {
+        let w = SummaryParams {
             redundancy: 2.0,
             ..Default::default()
         };

@@ -54,12 +54,6 @@ pub enum Command {
     Brief(query::BriefArgs),
     /// Summarise a stored article (by id) or a text file.
     Summarize(query::SummarizeArgs),
-    /// Measure quality on a public evaluation set.
-    #[command(subcommand)]
-    Eval(EvalCommand),
-    /// Measure speed.
-    #[command(subcommand)]
-    Bench(BenchCommand),
 }
 
 /// `newsdesk ingest`.
@@ -98,46 +92,6 @@ pub struct EmbedArgs {
     pub jsonl: bool,
 }
 
-/// `newsdesk eval …`.
-#[derive(Debug, Subcommand)]
-pub enum EvalCommand {
-    /// Sentence boundaries against gold sentences (JSONL with body + sentences).
-    Sentences {
-        /// The gold file, e.g. ../shared/data/sentences/gum-wikinews-sentences.jsonl.
-        file: PathBuf,
-    },
-    /// BEIR SciFact (train queries): nDCG@10, recall@100, MRR@10 for dense, BM25 and hybrid.
-    Scifact(EvalArgs),
-    /// SQuAD v1.1: paragraph hit@1/@5 and answer-sentence hit@1 vs BM25 and exact dense.
-    Squad(EvalArgs),
-    /// BBC News Summary: ROUGE-1/2/L of summarize vs Lead-N and TextRank.
-    Bbc(EvalArgs),
-}
-
-/// Arguments shared by the evaluation sets.
-#[derive(Debug, Args)]
-pub struct EvalArgs {
-    /// The data set (a folder for SciFact, a file otherwise).
-    pub path: PathBuf,
-    /// Build or reuse the evaluation index in this data dir instead of a temp dir.
-    #[arg(long = "index-dir")]
-    pub index_dir: Option<PathBuf>,
-    /// Only the first N queries / questions / articles (quick runs).
-    #[arg(long)]
-    pub limit: Option<usize>,
-}
-
-/// `newsdesk bench …`.
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// Embedding throughput and query latency on a fixed workload.
-    Embed(crate::cli::bench_embed::BenchEmbedArgs),
-    /// HNSW recall@10 against exact search, latency, bytes per passage.
-    Index(crate::cli::bench_index::BenchIndexArgs),
-}
-
-pub mod bench_embed;
-pub mod bench_index;
 pub mod embed;
 pub mod ingest;
 pub mod parse;
@@ -160,30 +114,6 @@ pub fn main_with(cli: Cli) -> anyhow::Result<i32> {
         Command::Search(args) => query::search(&cli.data, &model_dir, args),
         Command::Brief(args) => query::brief(&cli.data, &model_dir, args),
         Command::Summarize(args) => query::summarize(&cli.data, &model_dir, args),
-        Command::Eval(EvalCommand::Sentences { file }) => {
-            crate::eval::sentences::run_eval_sentences(&file).map(|_| 0)
-        }
-        Command::Eval(EvalCommand::Scifact(a)) => crate::eval::scifact::run_eval_scifact(
-            &a.path,
-            a.index_dir.as_deref(),
-            a.limit,
-            &model_dir,
-        )
-        .map(|_| 0),
-        Command::Eval(EvalCommand::Squad(a)) => {
-            crate::eval::squad::run_eval_squad(&a.path, a.index_dir.as_deref(), a.limit, &model_dir)
-                .map(|_| 0)
-        }
-        Command::Eval(EvalCommand::Bbc(a)) => {
-            crate::eval::bbc::run_eval_bbc(&a.path, a.index_dir.as_deref(), a.limit, &model_dir)
-                .map(|_| 0)
-        }
-        Command::Bench(BenchCommand::Embed(args)) => {
-            bench_embed::run_bench_embed(&args.workload, &model_dir, &args.opts).map(|_| 0)
-        }
-        Command::Bench(BenchCommand::Index(args)) => {
-            bench_index::run_bench_index(&args, &model_dir).map(|_| 0)
-        }
     }
 }
 

@@ -204,7 +204,7 @@ pub fn ask(data: &Path, model: &Path, a: AskArgs) -> anyhow::Result<i32> {
         let engine = open_local(data, model)?;
         answer::check_query(&req.question, "question")?;
         let qv = engine.embed_query_blocking(&req.question)?;
-        answer::ask(&engine, &req, &qv)?
+        answer::ask(&mut engine.reader()?, &req, &qv)?
     };
     print(a.common.json, &resp, |r| {
         let mut s = format!("Q: {}\n", r.question);
@@ -243,7 +243,7 @@ pub fn search(data: &Path, model: &Path, a: SearchArgs) -> anyhow::Result<i32> {
         let engine = open_local(data, model)?;
         answer::check_query(&req.query, "query")?;
         let qv = engine.embed_query_blocking(&req.query)?;
-        answer::search(&engine, &req, &qv)?
+        answer::search(&mut engine.reader()?, &req, &qv)?
     };
     print(a.common.json, &resp, |r| {
         let mut s = String::new();
@@ -278,7 +278,7 @@ pub fn brief(data: &Path, model: &Path, a: BriefArgs) -> anyhow::Result<i32> {
         let engine = open_local(data, model)?;
         answer::check_query(&req.topic, "topic")?;
         let qv = engine.embed_query_blocking(&req.topic)?;
-        answer::brief(&engine, &req, &qv)?
+        answer::brief(&mut engine.reader()?, &req, &qv)?
     };
     print(a.common.json, &resp, |r| r.markdown.clone())
 }
@@ -299,7 +299,7 @@ pub fn summarize(data: &Path, model: &Path, a: SummarizeArgs) -> anyhow::Result<
         remote(&a.common, "/v1/summarize", &req)?
     } else {
         let engine = open_local(data, model)?;
-        answer::summarize(&engine, &req)?
+        answer::summarize(&mut engine.reader()?, &req)?
     };
     print(a.common.json, &resp, |r| {
         let mut s = String::new();

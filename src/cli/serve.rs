@@ -178,7 +178,7 @@ pub async fn serve_listener(
 fn load(cfg: EngineConfig, demo: Option<&Path>, state: &AppState) -> anyhow::Result<()> {
     let started = Instant::now();
     let engine = Engine::open(cfg)?;
-    let stats = engine.stats();
+    let stats = engine.stats()?;
     tracing::info!(
         "loaded model {} and index: {} articles, {} passages ({:.2} s)",
         engine.model().name,
@@ -188,7 +188,7 @@ fn load(cfg: EngineConfig, demo: Option<&Path>, state: &AppState) -> anyhow::Res
     );
     state.set_engine(engine.clone());
     if let Some(dir) = demo {
-        if engine.is_empty() {
+        if engine.is_empty()? {
             let files = demo_files(dir);
             tracing::info!(
                 "empty data dir: ingesting the demo corpus ({} files from {})",

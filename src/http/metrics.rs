@@ -1,24 +1,30 @@
 //! Prometheus metrics: request counts and latencies per route (recorded by a route layer),
 //! plus engine gauges (articles, passages, index points, embedding batches) read at scrape time.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
 use super::AppState;
 use crate::engine::Engine;
 
+/// The engine once loaded, shared by the router state and the scrape-time collector.
+pub(crate) type EngineSlot = Arc<OnceLock<Arc<Engine>>>;
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
+    method: &'static str,
     route: String,
     status: u16,
 }
@@ -33,78 +39,110 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.001, 2.0, 16))
 }
 
+/// A label for any method a client sends: the methods the API knows, or `other`, so that
+/// made-up methods cannot grow the label set.
+fn method_label(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::DELETE => "DELETE",
+        Method::PUT => "PUT",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        _ => "other",
+    }
+}
+
 /// The registry and the metrics it holds.
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
-    articles: Gauge,
-    passages: Gauge,
-    index_points: Gauge,
-    embed_batches: Gauge,
-    embed_texts: Gauge,
-    embed_queries: Gauge,
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
+/// Engine figures read at scrape time: sizes as gauges, running totals as counters.
+struct EngineCollector(EngineSlot);
+
+impl std::fmt::Debug for EngineCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EngineCollector")
+    }
+}
+
+impl Collector for EngineCollector {
+    fn encode(&self, mut enc: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let Some(e) = self.0.get() else {
+            return Ok(());
+        };
+        let gauge = |enc: &mut DescriptorEncoder, name: &str, help: &str, v: u64| {
+            let g = ConstGauge::new(v as i64);
+            g.encode(enc.encode_descriptor(name, help, None, g.metric_type())?)
+        };
+        let counter = |enc: &mut DescriptorEncoder, name: &str, help: &str, v: u64| {
+            let c = ConstCounter::new(v);
+            c.encode(enc.encode_descriptor(name, help, None, c.metric_type())?)
+        };
+        // A store that cannot be read leaves the sizes out rather than reporting zeros.
+        if let Ok(s) = e.stats() {
+            gauge(&mut enc, "articles", "Articles stored", s.articles)?;
+            gauge(&mut enc, "passages", "Passages stored", s.passages)?;
+            gauge(
+                &mut enc,
+                "index_points",
+                "Live points in the vector index",
+                s.index_points,
+            )?;
+            counter(&mut enc, "ingests", "Ingest calls served", s.ingests)?;
+        }
+        let es = e.embed_service().stats();
+        counter(
+            &mut enc,
+            "embed_batches",
+            "Embedding batches run",
+            es.model.batches,
+        )?;
+        counter(&mut enc, "embed_texts", "Texts embedded", es.model.texts)?;
+        counter(
+            &mut enc,
+            "embed_queries",
+            "Query embeddings",
+            es.model.queries,
+        )?;
+        Ok(())
+    }
+}
+
+impl Metrics {
+    /// A registry whose engine figures come from `engine` once it is loaded.
+    pub(crate) fn new(engine: EngineSlot) -> Self {
         let mut registry = Registry::with_prefix("newsdesk");
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(
             latency_histogram,
         );
-        let m = Metrics {
-            requests: requests.clone(),
-            latency: latency.clone(),
-            articles: Gauge::default(),
-            passages: Gauge::default(),
-            index_points: Gauge::default(),
-            embed_batches: Gauge::default(),
-            embed_texts: Gauge::default(),
-            embed_queries: Gauge::default(),
-            registry: Registry::default(),
-        };
         registry.register(
             "http_requests",
-            "HTTP requests by route and status",
-            requests,
+            "HTTP requests by method, route and status",
+            requests.clone(),
         );
         registry.register(
             "http_request_duration_seconds",
             "HTTP request latency by route",
+            latency.clone(),
+        );
+        registry.register_collector(Box::new(EngineCollector(engine)));
+        Metrics {
+            registry,
+            requests,
             latency,
-        );
-        registry.register("articles", "Articles stored", m.articles.clone());
-        registry.register("passages", "Passages stored", m.passages.clone());
-        registry.register(
-            "index_points",
-            "Live points in the vector index",
-            m.index_points.clone(),
-        );
-        registry.register(
-            "embed_batches",
-            "Embedding batches run since start",
-            m.embed_batches.clone(),
-        );
-        registry.register(
-            "embed_texts",
-            "Texts embedded since start",
-            m.embed_texts.clone(),
-        );
-        registry.register(
-            "embed_queries",
-            "Query embeddings since start",
-            m.embed_queries.clone(),
-        );
-        Metrics { registry, ..m }
+        }
     }
-}
 
-impl Metrics {
-    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    fn observe(&self, method: &Method, route: &str, status: u16, seconds: f64) {
         self.requests
             .get_or_create(&RequestLabels {
-                method: method.to_string(),
+                method: method_label(method),
                 route: route.to_string(),
                 status,
             })
@@ -116,18 +154,8 @@ impl Metrics {
             .observe(seconds);
     }
 
-    /// The text exposition, with engine gauges refreshed.
-    pub fn render(&self, engine: Option<&Engine>) -> String {
-        if let Some(e) = engine {
-            let s = e.stats();
-            self.articles.set(s.articles as i64);
-            self.passages.set(s.passages as i64);
-            self.index_points.set(s.index_points as i64);
-            let es = e.embed_service().stats();
-            self.embed_batches.set(es.model.batches as i64);
-            self.embed_texts.set(es.model.texts as i64);
-            self.embed_queries.set(es.model.queries as i64);
-        }
+    /// The text exposition.
+    pub fn render(&self) -> String {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("writing to a String cannot fail");
@@ -135,14 +163,15 @@ impl Metrics {
     }
 }
 
-/// Route layer: counts and times every matched request.
+/// Route layer: counts and times every matched request. Routes are the router's own patterns
+/// (`/v1/documents/{id}`), so the label set is fixed.
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
+    let method = req.method().clone();
     let started = Instant::now();
     let resp = next.run(req).await;
     state.metrics().observe(
@@ -152,4 +181,27 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
         started.elapsed().as_secs_f64(),
     );
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_methods_share_one_label() {
+        let m = Metrics::new(Arc::new(OnceLock::new()));
+        for name in ["AAAA", "BBBB", "CCCC"] {
+            let method = Method::from_bytes(name.as_bytes()).unwrap();
+            m.observe(&method, "unmatched", 405, 0.001);
+        }
+        m.observe(&Method::GET, "/health", 200, 0.001);
+        let text = m.render();
+        assert!(text.contains(r#"method="other""#), "{text}");
+        assert!(!text.contains("AAAA"), "{text}");
+        let series = text
+            .lines()
+            .filter(|l| l.starts_with("newsdesk_http_requests_total{"))
+            .count();
+        assert_eq!(series, 2, "{text}");
+    }
 }

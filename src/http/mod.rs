@@ -62,7 +62,7 @@ pub struct AppState {
 }
 
 struct Inner {
-    engine: OnceLock<Arc<Engine>>,
+    engine: metrics::EngineSlot,
     ready: AtomicBool,
     settings: HttpSettings,
     metrics: Metrics,
@@ -72,13 +72,14 @@ struct Inner {
 impl AppState {
     /// A state with no engine yet: `/health` answers, `/ready` and the API answer 503.
     pub fn new(settings: HttpSettings) -> Self {
+        let engine: metrics::EngineSlot = Arc::new(OnceLock::new());
         AppState {
             inner: Arc::new(Inner {
-                engine: OnceLock::new(),
+                metrics: Metrics::new(engine.clone()),
+                engine,
                 ready: AtomicBool::new(false),
                 limiter: Arc::new(Semaphore::new(settings.max_in_flight.max(1))),
                 settings,
-                metrics: Metrics::default(),
             }),
         }
     }

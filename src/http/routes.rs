@@ -31,7 +31,8 @@ pub async fn ask(
     answer::check_query(&req.question, "question")?;
     let qv = engine.embed_query(&req.question).await?;
     Ok(Json(
-        st.blocking(move || answer::ask(&engine, &req, &qv)).await?,
+        st.blocking(move || answer::ask(&mut engine.reader()?, &req, &qv))
+            .await?,
     ))
 }
 
@@ -47,7 +48,7 @@ pub async fn brief(
     answer::check_query(&req.topic, "topic")?;
     let qv = engine.embed_query(&req.topic).await?;
     Ok(Json(
-        st.blocking(move || answer::brief(&engine, &req, &qv))
+        st.blocking(move || answer::brief(&mut engine.reader()?, &req, &qv))
             .await?,
     ))
 }
@@ -64,7 +65,7 @@ pub async fn search(
     answer::check_query(&req.query, "query")?;
     let qv = engine.embed_query(&req.query).await?;
     Ok(Json(
-        st.blocking(move || answer::search(&engine, &req, &qv))
+        st.blocking(move || answer::search(&mut engine.reader()?, &req, &qv))
             .await?,
     ))
 }
@@ -79,7 +80,7 @@ pub async fn summarize(
 ) -> Result<Json<SummarizeResponse>, ApiError> {
     let engine = st.engine()?;
     Ok(Json(
-        st.blocking(move || answer::summarize(&engine, &req))
+        st.blocking(move || answer::summarize(&mut engine.reader()?, &req))
             .await?,
     ))
 }
@@ -288,14 +289,14 @@ pub async fn get_document(
     let engine = st.engine()?;
     let view = st
         .blocking(move || {
-            let a = engine
-                .article(&id)?
-                .ok_or_else(|| Error::NotFound(id.clone()))?;
-            let sentences = engine
+            let mut r = engine.reader()?;
+            let a = r.article(&id)?.ok_or_else(|| Error::NotFound(id.clone()))?;
+            let sentences = r
                 .sentences(&id)?
-                .into_iter()
+                .iter()
                 .map(|s| [s.span.start, s.span.end])
                 .collect();
+            let a = Article::clone(&a);
             Ok(DocumentView {
                 id: a.id,
                 title: a.title,
@@ -349,15 +350,15 @@ pub async fn health() -> Json<serde_json::Value> {
 #[utoipa::path(get, path = "/ready", responses((status = 200, description = "ready"),
     (status = 503, body = ErrorBody)))]
 pub async fn ready(State(st): State<AppState>) -> Response {
-    match st.engine() {
-        Ok(engine) => {
-            let stats = engine.stats();
-            Json(
-                serde_json::json!({"status": "ready", "articles": stats.articles,
-                "passages": stats.passages, "model": engine.model().name}),
-            )
-            .into_response()
-        }
+    let stats = st
+        .engine()
+        .and_then(|engine| Ok((engine.stats()?, engine.model().name.clone())));
+    match stats {
+        Ok((stats, model)) => Json(
+            serde_json::json!({"status": "ready", "articles": stats.articles,
+                "passages": stats.passages, "model": model}),
+        )
+        .into_response(),
         Err(e) => e.into_response(),
     }
 }
@@ -365,8 +366,7 @@ pub async fn ready(State(st): State<AppState>) -> Response {
 /// Prometheus metrics.
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format")))]
 pub async fn metrics(State(st): State<AppState>) -> Response {
-    let engine = st.engine().ok();
-    let text = st.metrics().render(engine.as_deref());
+    let text = st.metrics().render();
     (
         [(
             header::CONTENT_TYPE,

@@ -433,10 +433,7 @@ impl Store {
 
     /// The per-article record (hash, filter fields, passage ids).
     pub fn article_info(&self, article_id: &str) -> Result<Option<ArticleInfo>, StoreError> {
-        let r = self.db.begin_read()?;
-        let t = r.open_table(ARTICLE_INFO)?;
-        let v = t.get(article_id)?;
-        v.map(|v| decode_info(v.value())).transpose()
+        self.snapshot()?.article_info(article_id)
     }
 
     /// Validates `items` (all of them, before writing anything) and stores them in ONE write
@@ -594,28 +591,33 @@ impl Store {
         Ok(removed)
     }
 
-    pub fn article(&self, id: &str) -> Result<Option<Article>, StoreError> {
-        let r = self.db.begin_read()?;
-        let t = r.open_table(ARTICLES)?;
-        let v = t.get(id)?;
-        v.map(|v| decode_article(v.value())).transpose()
+    /// A read snapshot: every read through it sees the store as of one commit, however many
+    /// writes land meanwhile. One per request, so an answer never mixes two versions of an
+    /// article (old offsets applied to a new body).
+    pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        Ok(Snapshot {
+            txn: self.db.begin_read()?,
+            dim: self.manifest.dim,
+        })
     }
 
+    /// The stored article (a snapshot of its own; use [`Store::snapshot`] for several reads).
+    pub fn article(&self, id: &str) -> Result<Option<Article>, StoreError> {
+        self.snapshot()?.article(id)
+    }
+
+    /// A passage record (a snapshot of its own).
     pub fn passage(&self, pid: u64) -> Result<Option<StoredPassage>, StoreError> {
-        let r = self.db.begin_read()?;
-        let t = r.open_table(PASSAGES)?;
-        let v = t.get(pid)?;
-        v.map(|v| decode_passage(pid, v.value())).transpose()
+        self.snapshot()?.passage(pid)
     }
 
     /// Several passages in one read snapshot (missing ids are skipped).
     pub fn passages(&self, pids: &[u64]) -> Result<Vec<StoredPassage>, StoreError> {
-        let r = self.db.begin_read()?;
-        let t = r.open_table(PASSAGES)?;
+        let snap = self.snapshot()?;
         let mut out = Vec::with_capacity(pids.len());
         for &pid in pids {
-            if let Some(v) = t.get(pid)? {
-                out.push(decode_passage(pid, v.value())?);
+            if let Some(p) = snap.passage(pid)? {
+                out.push(p);
             }
         }
         Ok(out)
@@ -648,6 +650,7 @@ impl Store {
         Ok(Some((p, text)))
     }
 
+    /// A passage's vector (a snapshot of its own).
     pub fn passage_vector(&self, pid: u64) -> Result<Option<Vec<f32>>, StoreError> {
         let r = self.db.begin_read()?;
         let t = r.open_table(PASSAGE_VECTORS)?;
@@ -656,25 +659,14 @@ impl Store {
             .transpose()
     }
 
-    /// Sentences of an article, in order, with their vectors.
+    /// Sentences of an article, in order, with their vectors (a snapshot of its own).
     pub fn sentences(&self, article_id: &str) -> Result<Vec<(Span, Vec<f32>)>, StoreError> {
-        let r = self.db.begin_read()?;
-        let t = r.open_table(SENTENCES)?;
-        let mut out = Vec::new();
-        for e in t.range((article_id, 0u32)..=(article_id, u32::MAX))? {
-            let (_, v) = e?;
-            out.push(decode_sentence(v.value(), self.manifest.dim)?);
-        }
-        Ok(out)
+        self.snapshot()?.sentences(article_id)
     }
 
+    /// Article, passage and sentence counts.
     pub fn counts(&self) -> Result<Counts, StoreError> {
-        let r = self.db.begin_read()?;
-        Ok(Counts {
-            articles: r.open_table(ARTICLES)?.len()?,
-            passages: r.open_table(PASSAGES)?.len()?,
-            sentences: r.open_table(SENTENCES)?.len()?,
-        })
+        self.snapshot()?.counts()
     }
 
     pub fn high_water(&self) -> Result<HighWater, StoreError> {
@@ -814,6 +806,57 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+/// A read-only view of the store as of one commit ([`Store::snapshot`]). Holding it keeps that
+/// version readable (redb MVCC) and never blocks writers; drop it at the end of the request.
+pub struct Snapshot {
+    txn: redb::ReadTransaction,
+    dim: usize,
+}
+
+impl Snapshot {
+    /// The article with this id, as of the snapshot.
+    pub fn article(&self, id: &str) -> Result<Option<Article>, StoreError> {
+        let t = self.txn.open_table(ARTICLES)?;
+        let v = t.get(id)?;
+        v.map(|v| decode_article(v.value())).transpose()
+    }
+
+    /// The per-article record (hash, filter fields, passage ids).
+    pub fn article_info(&self, article_id: &str) -> Result<Option<ArticleInfo>, StoreError> {
+        let t = self.txn.open_table(ARTICLE_INFO)?;
+        let v = t.get(article_id)?;
+        v.map(|v| decode_info(v.value())).transpose()
+    }
+
+    /// A passage record; `None` when no passage has this id in the snapshot (deleted, or
+    /// committed after it was taken).
+    pub fn passage(&self, pid: u64) -> Result<Option<StoredPassage>, StoreError> {
+        let t = self.txn.open_table(PASSAGES)?;
+        let v = t.get(pid)?;
+        v.map(|v| decode_passage(pid, v.value())).transpose()
+    }
+
+    /// Sentences of an article, in order, with their vectors.
+    pub fn sentences(&self, article_id: &str) -> Result<Vec<(Span, Vec<f32>)>, StoreError> {
+        let t = self.txn.open_table(SENTENCES)?;
+        let mut out = Vec::new();
+        for e in t.range((article_id, 0u32)..=(article_id, u32::MAX))? {
+            let (_, v) = e?;
+            out.push(decode_sentence(v.value(), self.dim)?);
+        }
+        Ok(out)
+    }
+
+    /// Article, passage and sentence counts.
+    pub fn counts(&self) -> Result<Counts, StoreError> {
+        Ok(Counts {
+            articles: self.txn.open_table(ARTICLES)?.len()?,
+            passages: self.txn.open_table(PASSAGES)?.len()?,
+            sentences: self.txn.open_table(SENTENCES)?.len()?,
+        })
     }
 }
 

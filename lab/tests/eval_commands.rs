@@ -5,9 +5,9 @@
 use std::path::Path;
 
 use newsdesk::embed::default_model_dir;
-use newsdesk::eval::bbc::bbc_report;
-use newsdesk::eval::scifact::scifact_report;
-use newsdesk::eval::squad::squad_report;
+use newsdesk_lab::eval::bbc::bbc_report;
+use newsdesk_lab::eval::scifact::scifact_report;
+use newsdesk_lab::eval::squad::squad_report;
 
 fn keys(v: &serde_json::Value) -> Vec<String> {
     let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
@@ -55,7 +55,14 @@ fn scifact_command_measures_three_retrievers() {
         &dir.path().join("qrels/test.tsv"),
         "query-id\tcorpus-id\tscore\n1\td3\t1\n2\td1\t1\n3\td4\t1\n",
     );
-    let r = scifact_report(dir.path(), None, None, &default_model_dir()).unwrap();
+    let r = scifact_report(
+        dir.path(),
+        None,
+        None,
+        &default_model_dir(),
+        &Default::default(),
+    )
+    .unwrap();
     assert_eq!(r.split, "test");
     assert_eq!(r.queries, 3, "the unjudged query is not run");
     for s in [&r.dense, &r.bm25, &r.hybrid] {
@@ -72,14 +79,27 @@ fn scifact_command_measures_three_retrievers() {
 
     // --limit runs the first queries only; --data keeps the index for a rerun.
     let data = tempfile::tempdir().unwrap();
-    let r = scifact_report(dir.path(), Some(data.path()), Some(1), &default_model_dir()).unwrap();
+    let r = scifact_report(
+        dir.path(),
+        Some(data.path()),
+        Some(1),
+        &default_model_dir(),
+        &Default::default(),
+    )
+    .unwrap();
     assert_eq!(r.queries, 1);
     assert!(
         std::fs::read_dir(data.path()).unwrap().count() > 0,
         "the index stays in --data"
     );
-    let again =
-        scifact_report(dir.path(), Some(data.path()), Some(1), &default_model_dir()).unwrap();
+    let again = scifact_report(
+        dir.path(),
+        Some(data.path()),
+        Some(1),
+        &default_model_dir(),
+        &Default::default(),
+    )
+    .unwrap();
     assert_eq!(again.hybrid, r.hybrid);
 }
 
@@ -90,7 +110,14 @@ fn scifact_command_rejects_a_folder_without_qrels() {
         &dir.path().join("corpus.jsonl"),
         "{\"_id\": \"d1\", \"text\": \"x\"}\n",
     );
-    let e = scifact_report(dir.path(), None, None, &default_model_dir()).unwrap_err();
+    let e = scifact_report(
+        dir.path(),
+        None,
+        None,
+        &default_model_dir(),
+        &Default::default(),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("qrels"), "{e}");
 }
 
@@ -111,7 +138,7 @@ fn squad_command_compares_ask_with_sentence_baselines() {
                 {"id": "s2", "question": "In what year was SIDBI set up?", "answers": [{"answer_start": 0, "text": "1990"}]}]}]}
     ]});
     write(&file, &squad.to_string());
-    let r = squad_report(&file, None, None, &default_model_dir()).unwrap();
+    let r = squad_report(&file, None, None, &default_model_dir(), &Default::default()).unwrap();
     assert_eq!((r.questions, r.paragraphs), (4, 2));
     assert!(r.sentences >= 6, "{r:?}");
     for s in [&r.newsdesk, &r.bm25, &r.dense_exact] {
@@ -150,7 +177,7 @@ fn bbc_command_scores_three_summarisers() {
     ];
     let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
     write(&file, &text);
-    let r = bbc_report(&file, None, None, &default_model_dir()).unwrap();
+    let r = bbc_report(&file, None, None, &default_model_dir(), &Default::default()).unwrap();
     assert_eq!(r.articles, 2);
     for s in [&r.newsdesk, &r.lead, &r.textrank] {
         for x in [s.rouge1, s.rouge2, s.rouge_l] {
@@ -162,7 +189,14 @@ fn bbc_command_scores_three_summarisers() {
     assert_eq!(keys(&j["lead"]), ["rouge1", "rouge2", "rougeL"]);
 
     // --limit 1: only the first article, whose reference is its lead.
-    let r = bbc_report(&file, None, Some(1), &default_model_dir()).unwrap();
+    let r = bbc_report(
+        &file,
+        None,
+        Some(1),
+        &default_model_dir(),
+        &Default::default(),
+    )
+    .unwrap();
     assert_eq!(r.articles, 1);
     assert!((r.lead.rouge1 - 1.0).abs() < 1e-9, "{r:?}");
 }

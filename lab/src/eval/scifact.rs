@@ -1,6 +1,6 @@
 //! `newsdesk eval scifact DIR`: BEIR SciFact (or any BEIR folder). Every document becomes an
 //! article (title + abstract); every judged query is run through the vector index alone, BM25
-//! alone and newsdesk's hybrid retrieval ([`crate::answer::retrieve`]). Passages are mapped to
+//! alone and newsdesk's hybrid retrieval ([`newsdesk::answer::retrieve`]). Passages are mapped to
 //! their documents, a document ranking where its best passage does; nDCG@10, recall@100 and
 //! MRR@10 follow the BEIR definitions ([`super::ir`]).
 
@@ -13,13 +13,14 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::common::{
-    dump_file, embed_all, eval_article, ingest_all, open_workspace, print_table, r4, Workspace,
+    embed_all, eval_article, ingest_all, open_workspace, print_table, r4, RankingArgs,
 };
 use super::data::{load_beir, take_limit};
 use super::ir::{dedup_ranked, evaluate, IrScores, Run};
-use crate::answer::retrieve::{candidates, rank, Fusion, Mode, RetrievedPassage};
-use crate::answer::ArticleCache;
-use crate::index::Filters;
+use newsdesk::answer::explain::{rank, retrieval_evidence};
+use newsdesk::answer::{Fusion, Mode, RetrievedPassage};
+use newsdesk::engine::Reader;
+use newsdesk::index::Filters;
 
 /// Documents ranked per query (the cut of recall@100).
 const DOCS: usize = 100;
@@ -93,34 +94,10 @@ pub fn run_eval_scifact(
     data: Option<&Path>,
     limit: Option<usize>,
     model_dir: &Path,
+    ranking: &RankingArgs,
 ) -> Result<()> {
-    scifact_report(dir, data, limit, model_dir)?.print();
+    scifact_report(dir, data, limit, model_dir, ranking)?.print();
     Ok(())
-}
-
-/// Environment variable that overrides [`Fusion::default`]'s weights for a tuning sweep, e.g.
-/// `NEWSDESK_FUSION=dense=0.3,article=0.2` (unnamed weights keep their defaults). The product
-/// always uses the defaults.
-pub const FUSION_ENV: &str = "NEWSDESK_FUSION";
-
-/// [`Fusion::default`] with the overrides from [`FUSION_ENV`], if set: `dense`, `sentence`,
-/// `bm25`, `article`.
-pub fn fusion_from_env() -> Result<Fusion> {
-    let mut f = Fusion::default();
-    if let Ok(spec) = std::env::var(FUSION_ENV) {
-        super::common::parse_overrides(
-            FUSION_ENV,
-            &spec,
-            &mut [
-                ("dense", &mut f.dense),
-                ("sentence", &mut f.sentence),
-                ("bm25", &mut f.bm25),
-                ("article", &mut f.article),
-            ],
-        )?;
-        eprintln!("fusion from {FUSION_ENV}: {f:?}");
-    }
-    Ok(f)
 }
 
 /// Runs the evaluation and returns what it measured.
@@ -129,6 +106,7 @@ pub fn scifact_report(
     data: Option<&Path>,
     limit: Option<usize>,
     model_dir: &Path,
+    ranking: &RankingArgs,
 ) -> Result<ScifactReport> {
     let beir = load_beir(dir)?;
     let total_queries = beir.queries.len();
@@ -140,7 +118,8 @@ pub fn scifact_report(
         total_queries,
         beir.split
     );
-    let ws = open_workspace(data, model_dir)?;
+    let params = ranking.params()?;
+    let ws = open_workspace(data, model_dir, &params)?;
     let articles = beir
         .corpus
         .iter()
@@ -151,26 +130,18 @@ pub fn scifact_report(
     let texts: Vec<String> = queries.iter().map(|q| q.text.clone()).collect();
     let started = Instant::now();
     let vecs = embed_all(&ws, &texts, "queries")?;
-    let fusion = fusion_from_env()?;
-    let mut dump = dump_file()?;
+    let fusion = params.fusion;
+    let mut dump = ranking.dump_file()?;
     let mut docs = DocOf::default();
     let filters = Filters::default();
     let mut runs: [Run; 6] = Default::default();
     for (q, v) in queries.iter().zip(&vecs) {
-        let mut cache = ArticleCache::default();
-        let cands = candidates(
-            &ws.engine,
-            &mut cache,
-            &q.text,
-            v,
-            PASSAGES,
-            &filters,
-            Mode::Hybrid,
-        )?;
+        let mut reader = ws.engine.reader()?;
+        let cands = retrieval_evidence(&mut reader, &q.text, v, PASSAGES, &filters, Mode::Hybrid)?;
         if let Some(out) = dump.as_mut() {
             let rels = beir.qrels.get(&q.id);
             for c in &cands {
-                let doc = docs.of(&ws, c.pid)?.unwrap_or_default();
+                let doc = docs.of(&mut reader, c.pid)?.unwrap_or_default();
                 let grade = rels.and_then(|r| r.get(&doc)).copied().unwrap_or(0);
                 writeln!(
                     out,
@@ -184,7 +155,7 @@ pub fn scifact_report(
         }
         let ranked = |mode: Mode, f: &Fusion| {
             let mut c = cands.clone();
-            rank(&mut c, &f.for_mode(mode), PASSAGES);
+            rank(&mut c, f, mode, PASSAGES);
             c.into_iter().map(|h| (h.pid, h.score)).collect::<Vec<_>>()
         };
         let list_only = |pick: fn(&RetrievedPassage) -> Option<(usize, f32)>| {
@@ -204,7 +175,7 @@ pub fn scifact_report(
             ranked(Mode::Hybrid, &Fusion::rrf()),
         ];
         for (run, list) in runs.iter_mut().zip(&lists) {
-            run.insert(q.id.clone(), docs.rank(&ws, list)?);
+            run.insert(q.id.clone(), docs.rank(&mut reader, list)?);
         }
     }
     if let Some(mut out) = dump {
@@ -231,20 +202,20 @@ pub fn scifact_report(
 struct DocOf(HashMap<u64, String>);
 
 impl DocOf {
-    fn of(&mut self, ws: &Workspace, pid: u64) -> Result<Option<String>> {
+    fn of(&mut self, r: &mut Reader, pid: u64) -> Result<Option<String>> {
         if let Some(d) = self.0.get(&pid) {
             return Ok(Some(d.clone()));
         }
-        Ok(ws.engine.passage(pid)?.map(|p| {
+        Ok(r.passage(pid)?.map(|p| {
             self.0.insert(pid, p.article.id.clone());
             p.article.id.clone()
         }))
     }
 
-    fn rank(&mut self, ws: &Workspace, passages: &[(u64, f32)]) -> Result<Vec<String>> {
+    fn rank(&mut self, r: &mut Reader, passages: &[(u64, f32)]) -> Result<Vec<String>> {
         let mut ids = Vec::with_capacity(passages.len());
         for &(pid, _) in passages {
-            if let Some(d) = self.of(ws, pid)? {
+            if let Some(d) = self.of(r, pid)? {
                 ids.push(d);
             }
         }

@@ -16,11 +16,11 @@
 //! number. The load average is recorded before and after, since other work on the machine
 //! skews the numbers.
 
-use crate::embed::encoder::Encoder;
-use crate::embed::kernels;
-use crate::embed::{cosine, EmbedService, EmbedServiceOptions, Embedder, EmbedderOptions};
 use anyhow::{bail, Context};
 use clap::Args;
+use newsdesk::embed::encoder::Encoder;
+use newsdesk::embed::kernels;
+use newsdesk::embed::{cosine, EmbedService, EmbedServiceOptions, Embedder, EmbedderOptions};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -200,9 +200,9 @@ pub fn run_bench_embed(
 
     // Where the bulk time went. Dense-layer FLOPs per phase: 2·tokens·in·out·layers.
     let t = tokens as f64;
-    let h = crate::embed::encoder::HIDDEN as f64;
-    let f = crate::embed::encoder::FFN as f64;
-    let layers = crate::embed::encoder::LAYERS as f64;
+    let h = newsdesk::embed::encoder::HIDDEN as f64;
+    let f = newsdesk::embed::encoder::FFN as f64;
+    let layers = newsdesk::embed::encoder::LAYERS as f64;
     let attn_flops: f64 = lens
         .iter()
         .map(|&l| 4.0 * (l * l) as f64 * h * layers)

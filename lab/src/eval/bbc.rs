@@ -2,7 +2,7 @@
 //! (the product's segmentation) and sentence vectors are summarised three ways at the
 //! reference's length:
 //!
-//! * newsdesk: the ranking behind `/v1/summarize` ([`crate::answer::summarize::rank_sentences`],
+//! * newsdesk: the ranking behind `/v1/summarize` ([`newsdesk::answer::summarize::rank_sentences`],
 //!   default weights), sentences taken best first;
 //! * Lead: the first sentences;
 //! * TextRank on word overlap.
@@ -18,11 +18,10 @@ use anyhow::{bail, Result};
 use serde_json::json;
 
 use super::baselines::{fill_and_cut, lead, textrank};
-use super::common::{eval_article, ingest_all, open_workspace, print_table, r4};
+use super::common::{eval_article, ingest_all, open_workspace, print_table, r4, RankingArgs};
 use super::data::{load_bbc, reference_words, take_limit};
 use super::rouge::{Rouge, RougeScores};
-use crate::answer::summarize::{rank_sentences, SummaryWeights};
-use crate::text::Span;
+use newsdesk::answer::explain::summary_scores;
 
 /// The three systems side by side (mean F1 in [0, 1]).
 #[derive(Debug, Clone)]
@@ -80,31 +79,10 @@ pub fn run_eval_bbc(
     data: Option<&Path>,
     limit: Option<usize>,
     model_dir: &Path,
+    ranking: &RankingArgs,
 ) -> Result<()> {
-    bbc_report(file, data, limit, model_dir)?.print();
+    bbc_report(file, data, limit, model_dir, ranking)?.print();
     Ok(())
-}
-
-/// Environment variable that overrides [`SummaryWeights`] for a tuning sweep, e.g.
-/// `NEWSDESK_SUMMARY_WEIGHTS=vector_share=0.25,lead=0.1`. The product uses the defaults.
-pub const SUMMARY_WEIGHTS_ENV: &str = "NEWSDESK_SUMMARY_WEIGHTS";
-
-/// [`SummaryWeights::default`] with the overrides from [`SUMMARY_WEIGHTS_ENV`], if set.
-pub fn summary_weights_from_env() -> Result<SummaryWeights> {
-    let mut w = SummaryWeights::default();
-    if let Ok(spec) = std::env::var(SUMMARY_WEIGHTS_ENV) {
-        super::common::parse_overrides(
-            SUMMARY_WEIGHTS_ENV,
-            &spec,
-            &mut [
-                ("vector_share", &mut w.vector_share),
-                ("lead", &mut w.lead),
-                ("redundancy", &mut w.redundancy),
-                ("short_penalty", &mut w.short_penalty),
-            ],
-        )?;
-    }
-    Ok(w)
 }
 
 /// Runs the evaluation and returns what it measured.
@@ -113,10 +91,12 @@ pub fn bbc_report(
     data: Option<&Path>,
     limit: Option<usize>,
     model_dir: &Path,
+    ranking: &RankingArgs,
 ) -> Result<BbcReport> {
     let rows = take_limit(load_bbc(file)?, limit);
     eprintln!("bbc: {} articles", rows.len());
-    let ws = open_workspace(data, model_dir)?;
+    let params = ranking.params()?;
+    let ws = open_workspace(data, model_dir, &params)?;
     let articles = rows
         .iter()
         .map(|r| eval_article(&r.id, &r.title, &r.article, Some(&r.category)))
@@ -124,28 +104,22 @@ pub fn bbc_report(
     ingest_all(&ws, articles, "articles")?;
 
     let rouge = Rouge::default();
-    let weights = summary_weights_from_env()?;
-    if std::env::var_os(SUMMARY_WEIGHTS_ENV).is_some() {
-        eprintln!("bbc: summary weights from {SUMMARY_WEIGHTS_ENV}: {weights:?}");
-    }
     let mut scores: [Vec<RougeScores>; 3] = Default::default();
     let mut rank_secs = 0.0;
     for r in &rows {
-        let Some(article) = ws.engine.article(&r.id)? else {
+        let mut reader = ws.engine.reader()?;
+        let Some(article) = reader.article(&r.id)? else {
             bail!("article {} was not stored", r.id);
         };
-        let sents = ws.engine.sentences(&r.id)?;
-        let spans: Vec<Span> = sents.iter().map(|s| s.span).collect();
-        let texts: Vec<&str> = spans
+        let sents = reader.sentences(&r.id)?;
+        let texts: Vec<&str> = sents
             .iter()
-            .map(|s| &article.body[s.start..s.end])
+            .map(|s| &article.body[s.span.start..s.span.end])
             .collect();
-        let vectors: Vec<Vec<f32>> = sents.into_iter().map(|s| s.vector).collect();
         let words = reference_words(&r.summary);
 
         let t = Instant::now();
-        let mut picked =
-            rank_sentences(&article.body, &spans, &vectors, spans.len(), None, &weights);
+        let mut picked = summary_scores(&mut reader, &r.id)?;
         rank_secs += t.elapsed().as_secs_f64();
         picked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let order: Vec<usize> = picked.iter().map(|p| p.0).collect();

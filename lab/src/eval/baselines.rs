@@ -17,8 +17,8 @@ use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions};
 use tantivy::{doc, Index, IndexReader, IndexWriter, Term};
 
-use crate::index::analyzer::{query_terms, NewsTokenizer, ANALYZER_NAME};
-use crate::index::exact_search;
+use newsdesk::index::analyzer::{query_terms, NewsTokenizer, ANALYZER_NAME};
+use newsdesk::index::exact_search;
 
 use super::rouge::{first_words, Rouge};
 

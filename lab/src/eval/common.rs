@@ -9,8 +9,9 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
-use crate::engine::{Engine, EngineConfig, IngestReport};
-use crate::ingest::Article;
+use newsdesk::answer::RankingParams;
+use newsdesk::engine::{Engine, EngineConfig, IngestReport};
+use newsdesk::ingest::Article;
 
 /// An engine over a data dir that lives as long as the evaluation (a temp dir) or longer
 /// (`--data DIR`, so that a rerun skips the embedding).
@@ -22,8 +23,13 @@ pub struct Workspace {
     _tmp: Option<tempfile::TempDir>,
 }
 
-/// Opens the engine on `data` (created if missing) or on a fresh temp dir.
-pub fn open_workspace(data: Option<&Path>, model_dir: &Path) -> Result<Workspace> {
+/// Opens the engine on `data` (created if missing) or on a fresh temp dir, ranking with
+/// `ranking`.
+pub fn open_workspace(
+    data: Option<&Path>,
+    model_dir: &Path,
+    ranking: &RankingParams,
+) -> Result<Workspace> {
     let (dir, tmp) = match data {
         Some(d) => (d.to_path_buf(), None),
         None => {
@@ -36,6 +42,7 @@ pub fn open_workspace(data: Option<&Path>, model_dir: &Path) -> Result<Workspace
     };
     let mut cfg = EngineConfig::new(&dir);
     cfg.model_dir = model_dir.to_path_buf();
+    cfg.ranking = ranking.clone();
     let engine =
         Engine::open(cfg).with_context(|| format!("cannot open an engine on {}", dir.display()))?;
     eprintln!(
@@ -92,7 +99,7 @@ pub fn ingest_all(ws: &Workspace, articles: Vec<Article>, what: &str) -> Result<
         report.tokens,
         started.elapsed().as_secs_f64()
     );
-    let stored = ws.engine.stats().articles as usize;
+    let stored = ws.engine.stats()?.articles as usize;
     if stored > n {
         eprintln!(
             "warning: {} holds {stored} articles, {} more than this set; they take part in retrieval",
@@ -182,21 +189,21 @@ pub fn contains_answer(sentence: &str, answers: &[String]) -> bool {
     })
 }
 
-/// Applies `name=value,…` overrides from a tuning variable (`var` names it in errors) to the
-/// named weights; unnamed ones keep their values.
-pub fn parse_overrides(var: &str, spec: &str, slots: &mut [(&str, &mut f32)]) -> Result<()> {
+/// Applies `name=value,…` overrides (`flag` names the option in errors) to the named
+/// weights; unnamed ones keep their values.
+pub fn parse_overrides(flag: &str, spec: &str, slots: &mut [(&str, &mut f32)]) -> Result<()> {
     for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let Some((name, value)) = part.split_once('=') else {
-            anyhow::bail!("{var}: expected name=value, got {part:?}");
+            anyhow::bail!("{flag}: expected name=value, got {part:?}");
         };
         let v: f32 = value
             .trim()
             .parse()
-            .map_err(|_| anyhow::anyhow!("{var}: {name} is not a number: {value:?}"))?;
+            .map_err(|_| anyhow::anyhow!("{flag}: {name} is not a number: {value:?}"))?;
         let names: Vec<&str> = slots.iter().map(|(n, _)| *n).collect();
         let Some((_, slot)) = slots.iter_mut().find(|(n, _)| *n == name.trim()) else {
             anyhow::bail!(
-                "{var}: unknown weight {name:?} (known: {})",
+                "{flag}: unknown weight {name:?} (known: {})",
                 names.join(", ")
             );
         };
@@ -205,19 +212,114 @@ pub fn parse_overrides(var: &str, spec: &str, slots: &mut [(&str, &mut f32)]) ->
     Ok(())
 }
 
-/// Environment variable naming a JSONL file to which `eval scifact` and `eval squad` write, per
-/// query, every candidate with its evidence and whether it is judged relevant: the input of an
-/// offline weight fit.
-pub const DUMP_ENV: &str = "NEWSDESK_EVAL_DUMP";
+/// Ranking parameters of an evaluation run: the product's defaults, or a file, with
+/// overrides from flags for sweeps.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RankingArgs {
+    /// Start from this ranking file (TOML or JSON, as `newsdesk serve --ranking`).
+    #[arg(long, value_name = "FILE")]
+    pub ranking: Option<PathBuf>,
+    /// Fusion weight overrides, e.g. `dense=0.3,article=0.2` (dense, sentence, bm25, article).
+    #[arg(long, value_name = "SPEC")]
+    pub fusion: Option<String>,
+    /// Ask weight overrides, e.g. `dense=1.2,lexical=0.4` (dense, lexical, lexical_title,
+    /// article_lexical, bigram, entity, passage, lead, kind_quantity, kind_time, kind_person,
+    /// kind_place, kind_action, threshold). The confidence stays the one fitted for the
+    /// starting weights: its declines are then approximate (a warning says so).
+    #[arg(long, value_name = "SPEC")]
+    pub ask_weights: Option<String>,
+    /// Summary weight overrides, e.g. `vector_share=0.2,lead=0.05` (vector_share, lead,
+    /// redundancy, short_penalty, damping).
+    #[arg(long, value_name = "SPEC")]
+    pub summary_weights: Option<String>,
+    /// Write every candidate with its evidence, one JSON object per line (input for an
+    /// offline weight fit).
+    #[arg(long, value_name = "FILE")]
+    pub dump: Option<PathBuf>,
+}
 
-/// The evidence dump named by [`DUMP_ENV`], when set.
-pub fn dump_file() -> Result<Option<std::io::BufWriter<std::fs::File>>> {
-    let Some(p) = std::env::var_os(DUMP_ENV) else {
-        return Ok(None);
-    };
-    let f = std::fs::File::create(&p)
-        .with_context(|| format!("{DUMP_ENV}: cannot create {}", Path::new(&p).display()))?;
-    Ok(Some(std::io::BufWriter::new(f)))
+impl RankingArgs {
+    /// The parameters these flags describe.
+    pub fn params(&self) -> Result<RankingParams> {
+        let mut p = match &self.ranking {
+            Some(f) => RankingParams::from_file(f)?,
+            None => RankingParams::default(),
+        };
+        if let Some(spec) = &self.fusion {
+            let f = &mut p.fusion;
+            parse_overrides(
+                "--fusion",
+                spec,
+                &mut [
+                    ("dense", &mut f.dense),
+                    ("sentence", &mut f.sentence),
+                    ("bm25", &mut f.bm25),
+                    ("article", &mut f.article),
+                ],
+            )?;
+        }
+        if let Some(spec) = &self.ask_weights {
+            let w = &mut p.ask.weights;
+            parse_overrides(
+                "--ask-weights",
+                spec,
+                &mut [
+                    ("dense", &mut w.dense),
+                    ("lexical", &mut w.lexical),
+                    ("lexical_title", &mut w.lexical_title),
+                    ("article_lexical", &mut w.article_lexical),
+                    ("bigram", &mut w.bigram),
+                    ("entity", &mut w.entity),
+                    ("passage", &mut w.passage),
+                    ("lead", &mut w.lead),
+                    ("kind_quantity", &mut w.kind.quantity),
+                    ("kind_time", &mut w.kind.time),
+                    ("kind_person", &mut w.kind.person),
+                    ("kind_place", &mut w.kind.place),
+                    ("kind_action", &mut w.kind.action),
+                    ("threshold", &mut p.ask.confidence.threshold),
+                ],
+            )?;
+            if p.ask.weights != p.ask.confidence.fitted_for {
+                eprintln!(
+                    "warning: --ask-weights changes the ask score; the confidence was fitted for                      the starting weights, so declines are approximate until it is refitted"
+                );
+                p.ask.confidence.fitted_for = p.ask.weights;
+            }
+        }
+        if let Some(spec) = &self.summary_weights {
+            let s = &mut p.summary;
+            parse_overrides(
+                "--summary-weights",
+                spec,
+                &mut [
+                    ("vector_share", &mut s.vector_share),
+                    ("lead", &mut s.lead),
+                    ("redundancy", &mut s.redundancy),
+                    ("short_penalty", &mut s.short_penalty),
+                    ("damping", &mut s.damping),
+                ],
+            )?;
+        }
+        p.validate()?;
+        if p != RankingParams::default() {
+            eprintln!(
+                "ranking: {}",
+                serde_json::to_string(&p).expect("params serialise")
+            );
+        }
+        Ok(p)
+    }
+
+    /// The evidence dump, when `--dump` was given.
+    pub fn dump_file(&self) -> Result<Option<std::io::BufWriter<std::fs::File>>> {
+        let Some(p) = &self.dump else {
+            return Ok(None);
+        };
+        let f = std::fs::File::create(p)
+            .with_context(|| format!("--dump: cannot create {}", p.display()))?;
+        Ok(Some(std::io::BufWriter::new(f)))
+    }
 }
 
 #[cfg(test)]
@@ -243,6 +345,30 @@ mod tests {
         // An empty body falls back to the title (a document must have text).
         let b = eval_article("d2", "Only a title", "  ", None).unwrap();
         assert_eq!(b.body, "Only a title");
+    }
+
+    #[test]
+    fn ranking_flags_override_the_defaults_and_refuse_nonsense() {
+        let args = RankingArgs {
+            fusion: Some("dense=0.3, article = 0.25".into()),
+            ask_weights: Some("passage=0.2,threshold=0.4".into()),
+            ..Default::default()
+        };
+        let p = args.params().unwrap();
+        let d = RankingParams::default();
+        assert_eq!((p.fusion.dense, p.fusion.article), (0.3, 0.25));
+        assert_eq!(p.fusion.bm25, d.fusion.bm25);
+        assert_eq!(p.ask.weights.passage, 0.2);
+        assert_eq!(p.ask.confidence.threshold, 0.4);
+        assert_eq!(p.ask.weights.lexical, d.ask.weights.lexical);
+        for bad in ["dense", "dense=x", "speed=1"] {
+            let a = RankingArgs {
+                fusion: Some(bad.into()),
+                ..Default::default()
+            };
+            assert!(a.params().is_err(), "{bad}");
+        }
+        assert_eq!(RankingArgs::default().params().unwrap(), d);
     }
 
     #[test]

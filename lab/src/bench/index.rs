@@ -2,10 +2,9 @@
 //! (load vs rebuild) and bytes per stored passage (on disk and RSS), on a real data directory.
 //!
 //! Two steps, so the slow one runs once:
-//! * build: `--corpus FILE…` parses evaluation files (BEIR `corpus.jsonl`, SQuAD JSON, JSONL
-//!   news with `title`/`body`|`text`|`article`|`context`), chunks them with the product's
-//!   sentence and passage splitter, embeds passages and sentences with the product's model, and
-//!   stores and indexes them exactly like ingest does, into `--work DIR`;
+//! * build: `--corpus FILE…` reads evaluation files (BEIR `corpus.jsonl`, SQuAD JSON, BBC
+//!   JSONL, news JSONL; `eval::data::corpus_articles`) and ingests them through the product's
+//!   engine (chunk, embed passages and sentences, store, index) into `--work DIR`;
 //! * measure: `--from DIR` (a built dir, or one made by `newsdesk ingest`) opens the store and
 //!   the saved indexes, and measures.
 //!
@@ -22,12 +21,13 @@ use anyhow::{bail, Context};
 use clap::Args;
 use serde_json::{json, Value};
 
-use crate::index::{
+use newsdesk::engine::{Engine, EngineConfig};
+use newsdesk::index::{
     dir_bytes, exact_search, Bm25Index, Bm25Params, Filters, HnswParams, IndexSource, Indexes,
     VectorIndex,
 };
-use crate::ingest::Article;
-use crate::store::{
+use newsdesk::ingest::Article;
+use newsdesk::store::{
     article_content_hash, EmbedContext, NewArticle, NewPassage, Store, StoreManifest,
     FORMAT_VERSION,
 };
@@ -50,9 +50,6 @@ pub struct BenchIndexArgs {
     /// Passage budget in word pieces when building.
     #[arg(long, default_value_t = 128)]
     pub budget: usize,
-    /// Do not embed and store sentence vectors when building (the product stores them).
-    #[arg(long)]
-    pub no_sentences: bool,
     /// Query texts to embed (BEIR queries.jsonl, SQuAD JSON, JSONL or plain lines).
     #[arg(long, value_name = "FILE")]
     pub queries: Option<PathBuf>,
@@ -145,31 +142,11 @@ fn rss_bytes() -> u64 {
         .unwrap_or(0)
 }
 
-fn model_manifest(
-    model_dir: &Path,
-    budget: usize,
-) -> anyhow::Result<(StoreManifest, crate::embed::Embedder)> {
-    let emb = crate::embed::Embedder::load(model_dir)
-        .with_context(|| format!("loading the model from {}", model_dir.display()))?;
-    let info = emb.info().clone();
-    Ok((
-        StoreManifest {
-            model_name: info.name,
-            model_sha256: info.sha256,
-            dim: info.dim,
-            passage_budget: budget,
-            format_version: FORMAT_VERSION,
-            context: EmbedContext::Title,
-        },
-        emb,
-    ))
-}
-
 fn random_manifest() -> StoreManifest {
     StoreManifest {
         model_name: "random-unit-vectors".into(),
         model_sha256: "0".repeat(64),
-        dim: crate::embed::DIM,
+        dim: newsdesk::embed::DIM,
         passage_budget: 0,
         format_version: FORMAT_VERSION,
         context: EmbedContext::None,
@@ -178,7 +155,7 @@ fn random_manifest() -> StoreManifest {
 
 /// Opens an existing data dir with whatever manifest it was built with.
 fn open_existing(dir: &Path) -> anyhow::Result<Store> {
-    let m = crate::store::read_manifest(dir)?
+    let m = newsdesk::store::read_manifest(dir)?
         .with_context(|| format!("{} holds no newsdesk store", dir.display()))?;
     Ok(Store::open(dir, &m)?)
 }
@@ -239,16 +216,16 @@ fn build_random(dir: &Path, n: usize) -> anyhow::Result<()> {
             content_hash: article_content_hash(&article),
             sentences: passages
                 .iter()
-                .map(|p| crate::store::Span {
+                .map(|p| newsdesk::store::Span {
                     start: p.start,
                     end: p.end,
                 })
                 .collect(),
             sentence_vectors: (0..per_article)
-                .map(|_| rng.unit(crate::embed::DIM))
+                .map(|_| rng.unit(newsdesk::embed::DIM))
                 .collect(),
             passage_vectors: (0..per_article)
-                .map(|_| rng.unit(crate::embed::DIM))
+                .map(|_| rng.unit(newsdesk::embed::DIM))
                 .collect(),
             passages,
             article,
@@ -272,131 +249,30 @@ fn build_random(dir: &Path, n: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Articles from an evaluation file, by shape.
-pub fn read_corpus(path: &Path, limit: Option<usize>) -> anyhow::Result<Vec<Article>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("doc")
-        .to_string();
-    let mut out = Vec::new();
-    let mk = |id: String, title: &str, body: &str, extra: &Value| -> anyhow::Result<Article> {
-        let mut v = json!({"id": id, "title": title, "body": body});
-        for k in ["source", "category", "url"] {
-            if let Some(s) = extra.get(k).and_then(|x| x.as_str()) {
-                v[k] = json!(s);
-            }
-        }
-        if let Some(d) = extra
-            .get("date")
-            .or_else(|| extra.get("published"))
-            .and_then(|x| x.as_str())
-        {
-            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(d) {
-                v["published"] = json!(t);
-            } else if let Ok(nd) =
-                chrono::NaiveDate::parse_from_str(d.get(..10).unwrap_or(d), "%Y-%m-%d")
-            {
-                v["published"] = json!(nd.and_hms_opt(12, 0, 0).unwrap().and_utc().fixed_offset());
-            }
-        }
-        Ok(serde_json::from_value(v)?)
-    };
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('{')
-        && !text
-            .lines()
-            .nth(1)
-            .is_some_and(|l| l.trim_start().starts_with('{'))
-    {
-        // One JSON document: SQuAD.
-        let v: Value = serde_json::from_str(&text)?;
-        let data = v
-            .get("data")
-            .and_then(|d| d.as_array())
-            .context("JSON without a `data` array")?;
-        for a in data {
-            let title = a
-                .get("title")
-                .and_then(|t| t.as_str())
-                .unwrap_or("")
-                .replace('_', " ");
-            for (i, p) in a
-                .get("paragraphs")
-                .and_then(|p| p.as_array())
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                if let Some(ctx) = p.get("context").and_then(|c| c.as_str()) {
-                    out.push(mk(
-                        format!("squad-{title}-{i}"),
-                        &title,
-                        ctx,
-                        &json!({"source": "SQuAD"}),
-                    )?);
-                }
-            }
-        }
-    } else {
-        for (n, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let v: Value = serde_json::from_str(line)
-                .with_context(|| format!("{}:{}", path.display(), n + 1))?;
-            let body = ["body", "text", "article", "context"]
-                .iter()
-                .find_map(|k| v.get(*k).and_then(|x| x.as_str()))
-                .unwrap_or("");
-            if body.trim().is_empty() {
-                continue;
-            }
-            let id = v
-                .get("id")
-                .or_else(|| v.get("_id"))
-                .map(|x| {
-                    x.as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| x.to_string())
-                })
-                .unwrap_or_else(|| n.to_string());
-            let title = v.get("title").and_then(|x| x.as_str()).unwrap_or("");
-            let mut extra = v.clone();
-            if extra.get("source").is_none() {
-                extra["source"] = json!(stem);
-            }
-            out.push(mk(format!("{stem}-{id}"), title, body, &extra)?);
-        }
-    }
-    if let Some(l) = limit {
-        out.truncate(l);
-    }
-    Ok(out)
-}
-
+/// Builds a data dir from evaluation files through the product's own write path (parse →
+/// chunk → embed → store → index), as `newsdesk ingest` would.
 fn build_corpus(
     dir: &Path,
     files: &[PathBuf],
     args: &BenchIndexArgs,
     model_dir: &Path,
 ) -> anyhow::Result<()> {
-    let (manifest, emb) = model_manifest(model_dir, args.budget)?;
-    let counter = crate::text::WordPieceCounter::from_model_dir(model_dir)
-        .map_err(|e| anyhow::anyhow!("tokenizer: {e}"))?;
     let mut articles = Vec::new();
     for f in files {
-        let a = read_corpus(f, args.limit)?;
+        let mut a = crate::eval::data::corpus_articles(f)?;
+        if let Some(l) = args.limit {
+            a.truncate(l);
+        }
         eprintln!("{}: {} articles", f.display(), a.len());
         articles.extend(a);
     }
     if args.count_only {
+        let counter = newsdesk::text::WordPieceCounter::from_model_dir(model_dir)
+            .map_err(|e| anyhow::anyhow!("tokenizer: {e}"))?;
         let (mut np, mut ns, mut wp) = (0usize, 0usize, 0usize);
         for a in &articles {
-            let ss = crate::text::sentences(a);
-            let ps = crate::text::passages(&a.body, &ss, &counter, args.budget);
+            let ss = newsdesk::text::sentences(a);
+            let ps = newsdesk::text::passages(&a.body, &ss, &counter, args.budget);
             np += ps.len();
             ns += ss.len();
             wp += ps.iter().map(|p| p.word_pieces).sum::<usize>();
@@ -406,103 +282,32 @@ fn build_corpus(
             articles.len(),
             args.budget
         );
-        std::process::exit(0);
+        return Ok(());
     }
-    let store = Store::open(dir, &manifest)?;
-    let (idx, _) = Indexes::open(dir, &store, HnswParams::default(), Bm25Params::default())?;
+    let mut cfg = EngineConfig::new(dir);
+    cfg.model_dir = model_dir.to_path_buf();
+    cfg.passage_budget = args.budget;
+    let engine = Engine::open(cfg)?;
     let t0 = Instant::now();
-    let (mut tokens, mut passages_n, mut embed_s) = (0usize, 0usize, 0.0f64);
     let total = articles.len();
-    for (ci, chunk) in articles.chunks(64).enumerate() {
-        let mut prepared = Vec::new();
-        for a in chunk {
-            if store.content_hash(&a.id)?.as_deref() == Some(article_content_hash(a).as_str()) {
-                continue;
-            }
-            let sentences = crate::text::sentences(a);
-            let passages = crate::text::passages(&a.body, &sentences, &counter, args.budget);
-            if passages.is_empty() {
-                continue;
-            }
-            prepared.push((a, sentences, passages));
-        }
-        // The same texts ingest embeds (with the store's context).
-        let ctx = manifest.context;
-        let mut texts: Vec<String> = Vec::new();
-        for (a, _, ps) in &prepared {
-            texts.extend(
-                ps.iter()
-                    .map(|p| ctx.apply(&a.title, &a.body[p.start..p.end])),
-            );
-        }
-        let n_pass = texts.len();
-        if !args.no_sentences {
-            for (a, ss, _) in &prepared {
-                texts.extend(
-                    ss.iter()
-                        .map(|s| ctx.apply(&a.title, &a.body[s.start..s.end])),
-                );
-            }
-        }
-        tokens += texts
-            .iter()
-            .map(|t| emb.count_word_pieces(t) + 2)
-            .sum::<usize>();
-        let te = Instant::now();
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let vecs = emb.embed_batch(&refs)?;
-        embed_s += te.elapsed().as_secs_f64();
-        let (pv, sv) = vecs.split_at(n_pass);
-        let (mut pv, mut sv) = (pv.iter(), sv.iter());
-        let mut items = Vec::with_capacity(prepared.len());
-        for (a, ss, ps) in prepared {
-            passages_n += ps.len();
-            items.push(NewArticle {
-                article: a.clone(),
-                content_hash: article_content_hash(a),
-                sentence_vectors: if args.no_sentences {
-                    Vec::new()
-                } else {
-                    sv.by_ref().take(ss.len()).cloned().collect()
-                },
-                sentences: if args.no_sentences { Vec::new() } else { ss },
-                passage_vectors: pv.by_ref().take(ps.len()).cloned().collect(),
-                passages: ps
-                    .iter()
-                    .map(|p| NewPassage {
-                        start: p.start,
-                        end: p.end,
-                        word_pieces: p.word_pieces,
-                        first_sentence: p.first_sentence,
-                        last_sentence: p.last_sentence,
-                    })
-                    .collect(),
-            });
-        }
-        let o = store.upsert(&items)?;
-        idx.apply_items(&items, &o)?;
-        if ci % 10 == 0 {
-            let s = t0.elapsed().as_secs_f64();
+    let mut done = 0usize;
+    let report = engine.ingest(articles, &mut |n| {
+        done += n;
+        if done % 640 < n {
             eprintln!(
-                "  {}/{} articles, {} passages, {:.0} s, {:.0} tokens/s end-to-end ({:.0} embedding)",
-                ((ci + 1) * 64).min(total),
-                total,
-                passages_n,
-                s,
-                tokens as f64 / s,
-                tokens as f64 / embed_s.max(1e-9)
+                "  {done}/{total} articles, {:.0} s",
+                t0.elapsed().as_secs_f64()
             );
         }
-    }
-    idx.save()?;
+    })?;
     let s = t0.elapsed().as_secs_f64();
     eprintln!(
-        "built {} passages ({} tokens) in {:.0} s: {:.0} tokens/s end-to-end, {:.0} tokens/s in the embedder",
-        store.counts()?.passages,
-        tokens,
+        "built {} passages, {} sentences ({} word pieces) in {:.0} s: {:.0} word pieces/s end-to-end",
+        report.passages,
+        report.sentences,
+        report.tokens,
         s,
-        tokens as f64 / s,
-        tokens as f64 / embed_s.max(1e-9)
+        report.tokens as f64 / s.max(1e-9)
     );
     Ok(())
 }
@@ -636,7 +441,7 @@ fn measure(built: &Built, args: &BenchIndexArgs, model_dir: &Path) -> anyhow::Re
                 let i = (rng.next() % texts.len() as u64) as usize;
                 picked.push(texts.swap_remove(i));
             }
-            let emb = crate::embed::Embedder::load(model_dir)?;
+            let emb = newsdesk::embed::Embedder::load(model_dir)?;
             let refs: Vec<&str> = picked.iter().map(|s| s.as_str()).collect();
             (
                 emb.embed_batch(&refs)?,

@@ -1,6 +1,6 @@
 //! `newsdesk eval squad FILE`: SQuAD v1.1. Every paragraph becomes an article (its Wikipedia
 //! title as the headline); every question is asked the way `/v1/ask` answers it
-//! ([`crate::answer::ask`], default weights, hybrid retrieval).
+//! ([`newsdesk::answer::ask`], default weights, hybrid retrieval).
 //!
 //! Measures, per question, averaged:
 //! * `answer_sentence_hit@1`: the first answer sentence contains a gold answer string
@@ -22,14 +22,14 @@ use serde_json::json;
 
 use super::baselines::{DenseSentences, SentenceBm25};
 use super::common::{
-    contains_answer, dump_file, embed_all, eval_article, ingest_all, open_workspace, print_table,
-    r4,
+    contains_answer, embed_all, eval_article, ingest_all, open_workspace, print_table, r4,
+    RankingArgs,
 };
 use super::data::{load_squad, take_limit, SquadQuestion};
 use super::ir::dedup_ranked;
-use crate::answer::ask::{ask_evidence, ask_with, AskRequest, AskWeights};
-use crate::answer::{ArticleCache, Mode};
-use crate::index::Filters;
+use newsdesk::answer::explain::{answer_kind, ask_sentences, retrieval_depth, retrieval_evidence};
+use newsdesk::answer::{ask, AskRequest, Mode};
+use newsdesk::index::Filters;
 
 /// Sentences a baseline ranks per question (enough to find 5 distinct paragraphs).
 const SENTENCES: usize = 60;
@@ -152,51 +152,10 @@ pub fn run_eval_squad(
     data: Option<&Path>,
     limit: Option<usize>,
     model_dir: &Path,
+    ranking: &RankingArgs,
 ) -> Result<()> {
-    squad_report(file, data, limit, model_dir)?.print();
+    squad_report(file, data, limit, model_dir, ranking)?.print();
     Ok(())
-}
-
-/// Environment variable that overrides [`AskWeights`] for a tuning sweep, e.g.
-/// `NEWSDESK_ASK_WEIGHTS=dense=0.4,lexical=0.4,passage=0.2` (unnamed weights keep their
-/// defaults). The product always uses the defaults.
-pub const ASK_WEIGHTS_ENV: &str = "NEWSDESK_ASK_WEIGHTS";
-
-/// [`AskWeights::default`] with the overrides from [`ASK_WEIGHTS_ENV`] and, for retrieval,
-/// [`super::scifact::FUSION_ENV`], if set.
-pub fn ask_weights_from_env() -> Result<AskWeights> {
-    let mut w = match std::env::var(ASK_WEIGHTS_ENV) {
-        Ok(spec) => parse_ask_weights(&spec)?,
-        Err(_) => AskWeights::default(),
-    };
-    w.fusion = super::scifact::fusion_from_env()?;
-    Ok(w)
-}
-
-/// Parses `name=value,…` over [`AskWeights::default`].
-pub fn parse_ask_weights(spec: &str) -> Result<AskWeights> {
-    let mut w = AskWeights::default();
-    super::common::parse_overrides(
-        ASK_WEIGHTS_ENV,
-        spec,
-        &mut [
-            ("dense", &mut w.dense),
-            ("lexical", &mut w.lexical),
-            ("lexical_title", &mut w.lexical_title),
-            ("article_lexical", &mut w.article_lexical),
-            ("bigram", &mut w.bigram),
-            ("entity", &mut w.entity),
-            ("passage", &mut w.passage),
-            ("lead", &mut w.lead),
-            ("kind_quantity", &mut w.kind.quantity),
-            ("kind_time", &mut w.kind.time),
-            ("kind_person", &mut w.kind.person),
-            ("kind_place", &mut w.kind.place),
-            ("kind_action", &mut w.kind.action),
-            ("threshold", &mut w.threshold),
-        ],
-    )?;
-    Ok(w)
 }
 
 /// Runs the evaluation and returns what it measured.
@@ -205,6 +164,7 @@ pub fn squad_report(
     data: Option<&Path>,
     limit: Option<usize>,
     model_dir: &Path,
+    ranking: &RankingArgs,
 ) -> Result<SquadReport> {
     let squad = load_squad(file)?;
     let total = squad.questions.len();
@@ -215,7 +175,8 @@ pub fn squad_report(
         questions.len(),
         total
     );
-    let ws = open_workspace(data, model_dir)?;
+    let params = ranking.params()?;
+    let ws = open_workspace(data, model_dir, &params)?;
     let articles = squad
         .paragraphs
         .iter()
@@ -227,27 +188,25 @@ pub fn squad_report(
     let mut sent_text: Vec<String> = Vec::new();
     let mut sent_owner: Vec<usize> = Vec::new();
     let mut sent_vecs: Vec<Vec<f32>> = Vec::new();
+    let mut reader = ws.engine.reader()?;
     for (pi, p) in squad.paragraphs.iter().enumerate() {
-        let Some(article) = ws.engine.article(&p.id)? else {
+        let Some(article) = reader.article(&p.id)? else {
             bail!("paragraph {} was not stored", p.id);
         };
-        for s in ws.engine.sentences(&p.id)? {
+        for s in reader.sentences(&p.id)?.iter() {
             sent_text.push(article.body[s.span.start..s.span.end].to_string());
             sent_owner.push(pi);
-            sent_vecs.push(s.vector);
+            sent_vecs.push(s.vector.clone());
         }
     }
+    drop(reader);
     eprintln!("squad: {} sentences", sent_text.len());
     let bm25 = SentenceBm25::build(sent_text.iter().map(String::as_str))?;
     let dense = DenseSentences::new(sent_vecs);
 
     let texts: Vec<String> = questions.iter().map(|q| q.question.clone()).collect();
     let qvecs = embed_all(&ws, &texts, "questions")?;
-    let weights = ask_weights_from_env()?;
-    if std::env::var_os(ASK_WEIGHTS_ENV).is_some() {
-        eprintln!("squad: ask weights from {ASK_WEIGHTS_ENV}: {weights:?}");
-    }
-    let mut dump = dump_file()?;
+    let mut dump = ranking.dump_file()?;
     let (mut nd, mut bm, mut de) = (Hits::default(), Hits::default(), Hits::default());
     let mut ask_secs = 0.0;
     for (q, v) in questions.iter().zip(&qvecs) {
@@ -260,32 +219,22 @@ pub fn squad_report(
             filters: None,
             mode: None,
         };
-        let resp = ask_with(&ws.engine, &req, v, &weights)?;
+        let resp = ask(&mut ws.engine.reader()?, &req, v)?;
         ask_secs += t.elapsed().as_secs_f64();
         if let Some(out) = dump.as_mut() {
-            let ev = ask_evidence(
-                &ws.engine,
-                &mut ArticleCache::default(),
+            let mut reader = ws.engine.reader()?;
+            let filters = Filters::default();
+            let evidence = retrieval_evidence(
+                &mut reader,
                 &q.question,
                 v,
-                10,
-                &Filters::default(),
+                retrieval_depth(10),
+                &filters,
                 Mode::Hybrid,
-                &weights.fusion,
             )?;
-            let mut cache = ArticleCache::default();
-            let depth = crate::answer::retrieve::depth_for(10);
-            for c in crate::answer::retrieve::candidates(
-                &ws.engine,
-                &mut cache,
-                &q.question,
-                v,
-                depth,
-                &Filters::default(),
-                Mode::Hybrid,
-            )? {
-                let para = cache
-                    .passage(&ws.engine, c.pid)?
+            for c in evidence {
+                let para = reader
+                    .passage(c.pid)?
                     .map(|p| p.article.id.clone())
                     .unwrap_or_default();
                 writeln!(
@@ -296,14 +245,22 @@ pub fn squad_report(
                            "article": c.article})
                 )?;
             }
-            for (c, f) in ev.candidates.iter().zip(&ev.features) {
+            let sentences = ask_sentences(
+                &mut reader,
+                &q.question,
+                v,
+                10,
+                &filters,
+                Mode::Hybrid,
+                &params.ask.weights,
+            )?;
+            for c in sentences {
                 writeln!(
                     out,
                     "{}",
-                    json!({"q": q.id, "para": c.article.id, "gold_para": c.article.id == *gold,
-                           "hit": contains_answer(c.text(), &q.answers), "index": c.index,
-                           "asked": crate::answer::lexical::answer_kind(&q.question),
-                           "f": f})
+                    json!({"q": q.id, "para": c.article_id, "gold_para": c.article_id == *gold,
+                           "hit": contains_answer(&c.text, &q.answers), "index": c.index,
+                           "asked": answer_kind(&q.question), "f": c.features})
                 )?;
             }
         }
@@ -343,22 +300,4 @@ pub fn squad_report(
         dense_exact: QaScores::of(&de, n),
         ms_per_ask: ask_secs * 1000.0 / n.max(1) as f64,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ask_weight_overrides_parse_and_reject_nonsense() {
-        let w = parse_ask_weights("dense=0.3, passage = 0.25").unwrap();
-        let d = AskWeights::default();
-        assert_eq!(w.dense, 0.3);
-        assert_eq!(w.passage, 0.25);
-        assert_eq!(w.lexical, d.lexical);
-        assert!(parse_ask_weights("").is_ok());
-        assert!(parse_ask_weights("dense").is_err());
-        assert!(parse_ask_weights("dense=x").is_err());
-        assert!(parse_ask_weights("speed=1").is_err());
-    }
 }

@@ -6,6 +6,10 @@
 //! indexes follow the store and are caught up from it on start if a crash left them behind.
 //! Reads never take the write lock.
 
+mod reader;
+
+pub use reader::Reader;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -14,13 +18,13 @@ use std::time::Instant;
 use parking_lot::Mutex;
 use serde::Serialize;
 
+use crate::answer::RankingParams;
 use crate::embed::{EmbedService, EmbedServiceOptions, Embedder};
 use crate::error::{Error, Result};
-use crate::index::{ArticleHit, Bm25Params, Bm25Query, Filters, HnswParams, Indexes};
+use crate::index::{Bm25Params, HnswParams, Indexes};
 use crate::ingest::{self, Article, Format, IngestOptions};
 use crate::store::{
-    article_content_hash, EmbedContext, NewArticle, NewPassage, Store, StoreManifest,
-    StoredPassage, Upsert,
+    article_content_hash, EmbedContext, NewArticle, NewPassage, Store, StoreManifest, Upsert,
 };
 use crate::text::{self, PassageSpan, Span, WordPieceCounter};
 
@@ -38,6 +42,8 @@ pub struct EngineConfig {
     pub passage_budget: usize,
     /// Bulk embedding jobs that may wait before the service answers "overloaded".
     pub embed_queue: usize,
+    /// Every ranking weight of the answer stage.
+    pub ranking: RankingParams,
 }
 
 impl EngineConfig {
@@ -48,6 +54,7 @@ impl EngineConfig {
             model_dir: crate::embed::default_model_dir(),
             passage_budget: 128,
             embed_queue: 16,
+            ranking: RankingParams::default(),
         }
     }
 }
@@ -348,11 +355,6 @@ impl Engine {
         }
     }
 
-    /// The stored article, if any.
-    pub fn article(&self, id: &str) -> Result<Option<Article>> {
-        Ok(self.store.article(id)?)
-    }
-
     /// Embeds a query on the priority path, from a blocking context (CLI, evaluations).
     pub fn embed_query_blocking(&self, text: &str) -> Result<Vec<f32>> {
         Ok(self.embedder.embed_query(text)?)
@@ -368,94 +370,9 @@ impl Engine {
         Ok(self.embed.bulk_blocking(texts)?)
     }
 
-    /// Nearest passages by vector, filters applied inside the search.
-    pub fn dense(&self, query: &[f32], k: usize, filters: &Filters) -> Result<Vec<(u64, f32)>> {
-        Ok(self.indexes.vector.search(query, k, filters)?)
-    }
-
-    /// Best passages by BM25, filters applied inside the search.
-    pub fn bm25(&self, query: &str, k: usize, filters: &Filters) -> Result<Vec<(u64, f32)>> {
-        Ok(self.indexes.bm25.search(query, k, filters)?)
-    }
-
-    /// Best passages for an analyzed BM25 query, filters applied inside the search.
-    pub fn bm25_query(
-        &self,
-        query: &Bm25Query,
-        k: usize,
-        filters: &Filters,
-    ) -> Result<Vec<(u64, f32)>> {
-        Ok(self.indexes.bm25.search_query(query, k, filters)?)
-    }
-
-    /// Best articles by BM25 over whole articles, filters applied inside the search.
-    pub fn bm25_articles(
-        &self,
-        query: &Bm25Query,
-        k: usize,
-        filters: &Filters,
-    ) -> Result<Vec<ArticleHit>> {
-        Ok(self.indexes.bm25.search_articles(query, k, filters)?)
-    }
-
-    /// BM25 idf of terms over articles (ask weights a question's terms by it).
-    pub fn bm25_idf(&self, terms: &[String]) -> Result<Vec<f32>> {
-        Ok(self.indexes.bm25.article_idf(terms)?)
-    }
-
-    /// Exact cosine of a query with stored passages (`None` for a passage no longer live).
-    pub fn similarities(&self, query: &[f32], pids: &[u64]) -> Result<Vec<Option<f32>>> {
-        Ok(self.indexes.vector.similarities(query, pids)?)
-    }
-
-    /// A passage with its article, or None when it was deleted meanwhile.
-    pub fn passage(&self, pid: u64) -> Result<Option<PassageView>> {
-        self.passage_with(pid, |id| Ok(self.store.article(id)?.map(Arc::new)))
-    }
-
-    /// [`Engine::passage`] with the article read through `article`, so that a caller reading
-    /// many passages of few articles (one request) can read each article once.
-    pub fn passage_with(
-        &self,
-        pid: u64,
-        article: impl FnOnce(&str) -> Result<Option<Arc<Article>>>,
-    ) -> Result<Option<PassageView>> {
-        let Some(StoredPassage {
-            article_id,
-            start,
-            end,
-            first_sentence,
-            last_sentence,
-            ..
-        }) = self.store.passage(pid)?
-        else {
-            return Ok(None);
-        };
-        let Some(article) = article(&article_id)? else {
-            return Ok(None);
-        };
-        Ok(Some(PassageView {
-            pid,
-            article,
-            span: Span { start, end },
-            first_sentence,
-            last_sentence,
-        }))
-    }
-
-    /// All sentences of an article with their vectors, in order.
-    pub fn sentences(&self, article_id: &str) -> Result<Vec<SentenceView>> {
-        Ok(self
-            .store
-            .sentences(article_id)?
-            .into_iter()
-            .enumerate()
-            .map(|(index, (span, vector))| SentenceView {
-                index,
-                span,
-                vector,
-            })
-            .collect())
+    /// A read view of one request: one store snapshot for every read it makes.
+    pub fn reader(&self) -> Result<Reader<'_>> {
+        Reader::new(self)
     }
 
     /// Segments raw text the way stored articles are segmented.
@@ -464,19 +381,20 @@ impl Engine {
     }
 
     /// Counts for metrics and logs.
-    pub fn stats(&self) -> EngineStats {
-        let c = self.store.counts().unwrap_or_default();
-        EngineStats {
+    pub fn stats(&self) -> Result<EngineStats> {
+        let c = self.store.counts()?;
+        Ok(EngineStats {
             articles: c.articles,
             passages: c.passages,
             index_points: self.indexes.vector.live() as u64,
             ingests: self.ingests.load(Ordering::Relaxed),
-        }
+        })
     }
 
-    /// True when the store holds no article (first start).
-    pub fn is_empty(&self) -> bool {
-        self.store.counts().map(|c| c.articles == 0).unwrap_or(true)
+    /// True when the store holds no article (first start). A store that cannot be read is an
+    /// error, never "empty".
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.store.counts()?.articles == 0)
     }
 
     /// Where the data lives.

@@ -4,6 +4,10 @@
 //!   `text`), `qrels/<split>.tsv` (`query-id`, `corpus-id`, `score`, with a header line).
 //! * SQuAD v1.1 JSON: `data[].paragraphs[].{context, qas[].{id, question, answers[].text}}`.
 //! * BBC News Summary JSONL: one `{id, category, title, article, summary}` per line.
+//! * News JSONL (PIB, Wikinews): read by the product's own ingest.
+//!
+//! [`corpus_articles`] turns any of them into articles, for benchmarks that need a big real
+//! corpus.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -268,6 +272,57 @@ pub fn load_bbc(path: &Path) -> Result<Vec<BbcArticle>> {
         bail!("{}: no record", path.display());
     }
     Ok(rows)
+}
+
+/// The articles of any evaluation file, by its shape: a BEIR `corpus.jsonl` (`_id`), SQuAD
+/// JSON (its paragraphs), BBC News Summary JSONL (`summary`), or news JSONL read by the
+/// product's ingest. Ids are prefixed with the file's stem, so files do not collide.
+pub fn corpus_articles(path: &Path) -> Result<Vec<newsdesk::ingest::Article>> {
+    use super::common::eval_article;
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("doc")
+        .to_string();
+    let first_line = {
+        let f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let mut line = String::new();
+        BufReader::new(f).read_line(&mut line)?;
+        line
+    };
+    let first: Option<serde_json::Value> = serde_json::from_str(first_line.trim()).ok();
+    let has = |k: &str| first.as_ref().is_some_and(|v| v.get(k).is_some());
+    let mut out = Vec::new();
+    if first.is_none() && first_line.trim_start().starts_with('{') {
+        for p in load_squad(path)?.paragraphs {
+            out.push(eval_article(&p.id, &p.title, &p.context, None)?);
+        }
+    } else if has("_id") {
+        for d in read_jsonl::<BeirDoc>(path)? {
+            out.push(eval_article(&d.id, &d.title, &d.text, None)?);
+        }
+    } else if has("summary") && has("article") {
+        for r in load_bbc(path)? {
+            out.push(eval_article(
+                &r.id,
+                &r.title,
+                &r.article,
+                Some(&r.category),
+            )?);
+        }
+    } else {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let opts = newsdesk::ingest::IngestOptions::default();
+        out = newsdesk::ingest::parse_bytes(&bytes, Some(newsdesk::ingest::Format::Jsonl), &opts)
+            .with_context(|| format!("{}: not news JSONL", path.display()))?;
+    }
+    for a in &mut out {
+        a.id = format!("{stem}-{}", a.id);
+        if a.source.is_none() {
+            a.source = Some(stem.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// The BBC references glue their sentences together (`…$10.9bn.For the full-year…`); this puts

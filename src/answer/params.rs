@@ -1,0 +1,521 @@
+//! Every ranking weight of the answer stage in one place: [`RankingParams`].
+//!
+//! Retrieval fusion, the ask sentence score and its confidence, the summary graph, brief
+//! selection and search highlighting all read their numbers from here. The defaults are the
+//! values fitted on the public development sets (each field says where); the engine carries one
+//! `RankingParams` in its configuration (`EngineConfig::ranking`), `newsdesk serve --ranking
+//! FILE` loads one from TOML or JSON, and the lab (`newsdesk-lab eval … --fusion …
+//! --ask-weights …`) sets them from flags to measure alternatives. Nothing reads weights from the
+//! environment.
+//!
+//! The ask confidence is a logistic over the ask score, so its coefficients only mean something
+//! for the weights they were fitted with: [`Confidence::fitted_for`] records those weights and
+//! [`RankingParams::validate`] refuses a set whose ask weights differ from them, so a file that
+//! changes the weights must refit (or knowingly re-declare) the confidence too.
+
+use serde::{Deserialize, Serialize};
+
+/// All ranking parameters. Every field has a default; a file may set any subset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct RankingParams {
+    /// How retrieval fuses its evidence.
+    pub fusion: Fusion,
+    /// How `ask` scores sentences and decides to answer.
+    pub ask: AskParams,
+    /// How `summarize` ranks sentences.
+    pub summary: SummaryParams,
+    /// How `brief` selects bullets.
+    pub brief: BriefParams,
+    /// How `search` picks a hit's highlight.
+    pub search: SearchParams,
+}
+
+/// A set of parameters that cannot be used as it stands.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("ranking parameters: {0}")]
+pub struct ParamsError(pub String);
+
+impl RankingParams {
+    /// Checks the set: finite numbers, thresholds in range, and a confidence fitted for the ask
+    /// weights in use.
+    pub fn validate(&self) -> Result<(), ParamsError> {
+        let bad = |what: &str| Err(ParamsError(what.to_string()));
+        let all = self.numbers();
+        if let Some((name, _)) = all.iter().find(|(_, v)| !v.is_finite()) {
+            return Err(ParamsError(format!("{name} is not a finite number")));
+        }
+        if !(0.0..=1.0).contains(&self.ask.confidence.threshold) {
+            return bad("ask.confidence.threshold must be between 0 and 1");
+        }
+        if self.fusion.rrf_k <= 0.0 {
+            return bad("fusion.rrf_k must be positive");
+        }
+        if self.ask.confidence.fitted_for != self.ask.weights {
+            return bad(
+                "ask.confidence was fitted for other ask weights: refit it for these weights \
+                 (newsdesk-lab eval squad / newsqa print a fit) and set ask.confidence.fitted_for \
+                 to them",
+            );
+        }
+        Ok(())
+    }
+
+    /// Reads a TOML (`.toml`) or JSON (anything else) file; unnamed fields keep their defaults.
+    pub fn from_file(path: &std::path::Path) -> Result<RankingParams, ParamsError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ParamsError(format!("cannot read {}: {e}", path.display())))?;
+        let params: RankingParams = if path.extension().is_some_and(|x| x == "toml") {
+            toml::from_str(&text).map_err(|e| ParamsError(format!("{}: {e}", path.display())))?
+        } else {
+            serde_json::from_str(&text)
+                .map_err(|e| ParamsError(format!("{}: {e}", path.display())))?
+        };
+        params.validate()?;
+        Ok(params)
+    }
+
+    fn numbers(&self) -> Vec<(&'static str, f32)> {
+        let f = &self.fusion;
+        let a = &self.ask;
+        let w = &a.weights;
+        let c = &a.confidence;
+        let s = &self.summary;
+        let b = &self.brief;
+        vec![
+            ("fusion.dense", f.dense),
+            ("fusion.sentence", f.sentence),
+            ("fusion.bm25", f.bm25),
+            ("fusion.article", f.article),
+            ("fusion.rrf_k", f.rrf_k),
+            ("ask.weights.dense", w.dense),
+            ("ask.weights.lexical", w.lexical),
+            ("ask.weights.lexical_title", w.lexical_title),
+            ("ask.weights.article_lexical", w.article_lexical),
+            ("ask.weights.bigram", w.bigram),
+            ("ask.weights.entity", w.entity),
+            ("ask.weights.passage", w.passage),
+            ("ask.weights.lead", w.lead),
+            ("ask.weights.kind.quantity", w.kind.quantity),
+            ("ask.weights.kind.time", w.kind.time),
+            ("ask.weights.kind.person", w.kind.person),
+            ("ask.weights.kind.place", w.kind.place),
+            ("ask.weights.kind.action", w.kind.action),
+            ("ask.confidence.score", c.score),
+            ("ask.confidence.entity_missing", c.entity_missing),
+            ("ask.confidence.intercept", c.intercept),
+            ("ask.confidence.threshold", c.threshold),
+            ("ask.mmr.min_share", a.mmr.min_share),
+            ("ask.mmr.relevance", a.mmr.relevance),
+            ("ask.mmr.redundancy", a.mmr.redundancy),
+            ("ask.mmr.restatement_cosine", a.mmr.restatement_cosine),
+            ("ask.mmr.restatement_jaccard", a.mmr.restatement_jaccard),
+            ("summary.vector_share", s.vector_share),
+            ("summary.lead", s.lead),
+            ("summary.redundancy", s.redundancy),
+            ("summary.short_penalty", s.short_penalty),
+            ("summary.damping", s.damping),
+            ("brief.relevance_dense", b.relevance_dense),
+            ("brief.relevance_lexical", b.relevance_lexical),
+            ("brief.relevance_passage", b.relevance_passage),
+            ("brief.duplicate_cosine", b.duplicate_cosine),
+            ("brief.duplicate_jaccard", b.duplicate_jaccard),
+            ("brief.min_relevance_share", b.min_relevance_share),
+            ("brief.pick_relevance", b.pick_relevance),
+            ("brief.pick_centrality", b.pick_centrality),
+            ("brief.pick_redundancy", b.pick_redundancy),
+            ("brief.per_article_spread", b.per_article_spread),
+            ("search.highlight_dense", self.search.highlight_dense),
+            ("search.highlight_lexical", self.search.highlight_lexical),
+        ]
+    }
+}
+
+/// How retrieval's evidence becomes one score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum FusionMethod {
+    /// Weighted sum of the evidence, BM25 max-normalised (see `answer::retrieve`).
+    #[default]
+    Score,
+    /// Weighted reciprocal rank of the dense and BM25 passage lists: `Σ w / (rrf_k + rank)`.
+    Rrf,
+}
+
+/// Fusion parameters of hybrid retrieval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Fusion {
+    /// Score or rank fusion.
+    pub method: FusionMethod,
+    /// Reciprocal-rank constant (rank fusion only).
+    pub rrf_k: f32,
+    /// Weight of the passage cosine.
+    pub dense: f32,
+    /// Weight of the best sentence cosine.
+    pub sentence: f32,
+    /// Weight of the passage BM25 score.
+    pub bm25: f32,
+    /// Weight of the article BM25 score.
+    pub article: f32,
+}
+
+impl Default for Fusion {
+    /// Weights fitted on the SciFact train queries (EVAL.md, SciFact: a search over the four
+    /// weights on an evidence dump found 0.7536 nDCG@10; these rounded values give 0.7527).
+    fn default() -> Self {
+        Fusion {
+            method: FusionMethod::Score,
+            rrf_k: 60.0,
+            dense: 0.35,
+            sentence: 0.35,
+            bm25: 0.05,
+            article: 0.30,
+        }
+    }
+}
+
+impl Fusion {
+    /// Plain reciprocal rank fusion (k = 60, equal weights) of the dense and BM25 passage
+    /// lists: the textbook baseline.
+    pub fn rrf() -> Fusion {
+        Fusion {
+            method: FusionMethod::Rrf,
+            rrf_k: 60.0,
+            dense: 1.0,
+            sentence: 0.0,
+            bm25: 1.0,
+            article: 0.0,
+        }
+    }
+}
+
+/// Everything `ask` weighs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct AskParams {
+    /// Weights of the sentence score.
+    pub weights: AskWeights,
+    /// The logistic that turns the best score into a confidence, and the answering threshold.
+    pub confidence: Confidence,
+    /// Choice of the second and third answer sentences.
+    pub mmr: Mmr,
+}
+
+/// Weights of the ask sentence score. Tuned on the SQuAD development half (`newsdesk-lab eval
+/// squad`, EVAL.md): the sentence vector (which carries the headline) weighs most, then the
+/// passage it sits in and the question's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AskWeights {
+    /// Cosine of sentence and question vectors.
+    pub dense: f32,
+    /// Idf-weighted share of question terms in the sentence (idf over the candidates).
+    pub lexical: f32,
+    /// The same share over the sentence's terms and its article's headline.
+    pub lexical_title: f32,
+    /// Corpus-idf share of the question's terms found anywhere in the sentence's article.
+    pub article_lexical: f32,
+    /// Share of the question's word pairs found in the sentence.
+    pub bigram: f32,
+    /// Share of the question's named entities in the sentence and its article.
+    pub entity: f32,
+    /// Normalised fused score of the passage holding the sentence.
+    pub passage: f32,
+    /// Prior for early sentences of an article.
+    pub lead: f32,
+    /// Bonus when the sentence holds the kind of thing asked for, per kind.
+    pub kind: KindWeights,
+}
+
+impl Default for AskWeights {
+    fn default() -> Self {
+        AskWeights {
+            dense: 1.38,
+            lexical: 0.38,
+            lexical_title: 0.25,
+            article_lexical: 0.10,
+            bigram: 0.18,
+            entity: 0.0,
+            passage: 0.35,
+            lead: 0.02,
+            kind: KindWeights::default(),
+        }
+    }
+}
+
+/// The answer-kind bonus per kind of question (`answer::lexical::AnswerKind`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KindWeights {
+    /// How many / how much …: a number.
+    pub quantity: f32,
+    /// When / what year …: a date.
+    pub time: f32,
+    /// Who …: a name.
+    pub person: f32,
+    /// Where / which country …: a place name.
+    pub place: f32,
+    /// What did X announce …: a reporting verb.
+    pub action: f32,
+}
+
+impl Default for KindWeights {
+    /// Tuned on the SQuAD development half with the weights above.
+    fn default() -> Self {
+        KindWeights {
+            quantity: 0.13,
+            time: 0.28,
+            person: 0.15,
+            place: 0.20,
+            action: 0.15,
+        }
+    }
+}
+
+/// `confidence = σ(score·s + entity_missing·e + intercept)`; below `threshold` ask declines.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Confidence {
+    /// Coefficient of the ask score.
+    pub score: f32,
+    /// Coefficient of the share of the question's named entities its article never mentions.
+    pub entity_missing: f32,
+    /// Intercept.
+    pub intercept: f32,
+    /// Answer only at or above this confidence.
+    pub threshold: f32,
+    /// The ask weights this logistic was fitted with (checked by [`RankingParams::validate`]).
+    pub fitted_for: AskWeights,
+}
+
+impl Default for Confidence {
+    /// Fitted on the SQuAD development half between the best sentence of answerable questions
+    /// and the best sentence once the question's own paragraph is withheld, the intercept moved
+    /// so that 0.5 declines 0.4% of answerable questions and 67% of withheld ones (EVAL.md).
+    fn default() -> Self {
+        Confidence {
+            score: 9.0,
+            entity_missing: -2.0,
+            intercept: -9.0,
+            threshold: 0.5,
+            fitted_for: AskWeights::default(),
+        }
+    }
+}
+
+impl Confidence {
+    /// The confidence for a best sentence with this score and entity evidence.
+    pub fn of(&self, score: f32, entity_missing: f32) -> f32 {
+        let z = self.score * score + self.entity_missing * entity_missing + self.intercept;
+        1.0 / (1.0 + (-z).exp())
+    }
+}
+
+/// Maximal-marginal-relevance choice of the second and third answer sentences.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Mmr {
+    /// A further sentence must score at least this share of the best one.
+    pub min_share: f32,
+    /// Weight of its own score in the MMR value.
+    pub relevance: f32,
+    /// Weight of its closeness to the sentences already chosen.
+    pub redundancy: f32,
+    /// A candidate this close (cosine) to a chosen sentence restates it. Sentence vectors carry
+    /// their headline, so sentences of one article sit close (mean cosine 0.68 against 0.32
+    /// without the headline, measured on BBC articles).
+    pub restatement_cosine: f32,
+    /// ... or one sharing this much of its words (Jaccard of stems).
+    pub restatement_jaccard: f32,
+}
+
+impl Default for Mmr {
+    /// Set by hand on the demo corpus when ask was built (issue 4); not fitted.
+    fn default() -> Self {
+        Mmr {
+            min_share: 0.85,
+            relevance: 0.7,
+            redundancy: 0.3,
+            restatement_cosine: 0.92,
+            restatement_jaccard: 0.6,
+        }
+    }
+}
+
+/// Tunables of the summary ranking.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SummaryParams {
+    /// Share of vector similarity in edge weights (the rest is word overlap).
+    pub vector_share: f32,
+    /// Strength of the lead prior.
+    pub lead: f32,
+    /// Sentences closer than this to a chosen one are skipped.
+    pub redundancy: f32,
+    /// Score factor for sentences with fewer than three content terms (headings, bylines).
+    pub short_penalty: f32,
+    /// PageRank damping factor.
+    pub damping: f32,
+}
+
+impl Default for SummaryParams {
+    /// Tuned on the BBC development half (`newsdesk-lab eval bbc`, EVAL.md): word overlap
+    /// carries centrality there; more vector share or a stronger lead prior lost ROUGE. The
+    /// damping is PageRank's usual 0.85.
+    fn default() -> Self {
+        SummaryParams {
+            vector_share: 0.1,
+            lead: 0.02,
+            redundancy: 0.95,
+            short_penalty: 0.3,
+            damping: 0.85,
+        }
+    }
+}
+
+/// Tunables of brief's bullet selection. Set by hand on the demo corpus when brief was built
+/// (issue 4); brief has no quality evaluation yet, so none of these is fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BriefParams {
+    /// Passages retrieved for a topic.
+    pub depth: usize,
+    /// Sentences shorter than this many words are not bullets.
+    pub min_words: usize,
+    /// Relevance = dense·cosine + lexical·coverage + passage·passage score.
+    pub relevance_dense: f32,
+    /// See `relevance_dense`.
+    pub relevance_lexical: f32,
+    /// See `relevance_dense`.
+    pub relevance_passage: f32,
+    /// Sentences of different articles at least this close (cosine) are the same statement.
+    pub duplicate_cosine: f32,
+    /// ... or sharing at least this much of their words.
+    pub duplicate_jaccard: f32,
+    /// Representatives among which centrality is measured.
+    pub centrality_pool: usize,
+    /// A bullet must have at least this share of the best relevance.
+    pub min_relevance_share: f32,
+    /// Pick score = relevance·r + centrality·c − redundancy·d − spread·(bullets of its article).
+    pub pick_relevance: f32,
+    /// See `pick_relevance`.
+    pub pick_centrality: f32,
+    /// See `pick_relevance`.
+    pub pick_redundancy: f32,
+    /// See `pick_relevance`.
+    pub per_article_spread: f32,
+}
+
+impl Default for BriefParams {
+    fn default() -> Self {
+        BriefParams {
+            depth: 40,
+            min_words: 5,
+            relevance_dense: 0.6,
+            relevance_lexical: 0.25,
+            relevance_passage: 0.15,
+            duplicate_cosine: 0.92,
+            duplicate_jaccard: 0.7,
+            centrality_pool: 30,
+            min_relevance_share: 0.5,
+            pick_relevance: 0.65,
+            pick_centrality: 0.2,
+            pick_redundancy: 0.35,
+            per_article_spread: 0.04,
+        }
+    }
+}
+
+/// How search picks the sentence it highlights in a hit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchParams {
+    /// Highlight score = dense·cosine + lexical·idf coverage of the query.
+    pub highlight_dense: f32,
+    /// See `highlight_dense`.
+    pub highlight_lexical: f32,
+    /// With `group_by_article`, this many passages per requested hit are read (several
+    /// passages of one article may lead the list).
+    pub group_depth_factor: usize,
+}
+
+impl Default for SearchParams {
+    /// Set by hand when search was built (issue 4); not fitted.
+    fn default() -> Self {
+        SearchParams {
+            highlight_dense: 0.7,
+            highlight_lexical: 0.3,
+            group_depth_factor: 5,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate_and_round_trip_through_json_and_toml() {
+        let p = RankingParams::default();
+        p.validate().unwrap();
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<RankingParams>(&json).unwrap(), p);
+        let toml_text = toml::to_string(&p).unwrap();
+        assert_eq!(toml::from_str::<RankingParams>(&toml_text).unwrap(), p);
+    }
+
+    #[test]
+    fn a_partial_file_keeps_the_other_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("r.toml");
+        std::fs::write(&f, "[fusion]\narticle = 0.25\n").unwrap();
+        let p = RankingParams::from_file(&f).unwrap();
+        assert_eq!(p.fusion.article, 0.25);
+        assert_eq!(p.fusion.dense, Fusion::default().dense);
+        assert_eq!(p.ask, AskParams::default());
+        let j = dir.path().join("r.json");
+        std::fs::write(&j, r#"{"search": {"highlight_dense": 0.5}}"#).unwrap();
+        assert_eq!(
+            RankingParams::from_file(&j).unwrap().search.highlight_dense,
+            0.5
+        );
+    }
+
+    #[test]
+    fn changed_ask_weights_need_a_refitted_confidence() {
+        let mut p = RankingParams::default();
+        p.ask.weights.dense = 1.0;
+        let e = p.validate().unwrap_err();
+        assert!(e.0.contains("fitted"), "{e}");
+        p.ask.confidence.fitted_for = p.ask.weights;
+        p.validate().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("bad.json");
+        std::fs::write(&f, r#"{"ask": {"weights": {"dense": 2.0}}}"#).unwrap();
+        assert!(RankingParams::from_file(&f).is_err());
+        std::fs::write(&f, r#"{"fusion": {"dense": 0.4, "typo": 1}}"#).unwrap();
+        assert!(
+            RankingParams::from_file(&f).is_err(),
+            "unknown fields are refused"
+        );
+    }
+
+    #[test]
+    fn non_finite_and_out_of_range_values_are_refused() {
+        let mut p = RankingParams::default();
+        p.fusion.bm25 = f32::NAN;
+        assert!(p.validate().is_err());
+        let mut p = RankingParams::default();
+        p.ask.confidence.threshold = 1.5;
+        assert!(p.validate().is_err());
+    }
+
+    #[test]
+    fn confidence_is_a_logistic_of_score_and_missing_entities() {
+        let c = Confidence::default();
+        assert!((c.of(1.0, 0.0) - 0.5).abs() < 1e-6);
+        assert!(c.of(1.2, 0.0) > 0.8);
+        assert!(c.of(1.0, 1.0) < 0.2);
+    }
+}
