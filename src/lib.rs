@@ -1,11 +1,12 @@
 //! newsdesk: news articles in, cited answers out.
 //!
-//! The modules follow the data path, top-down:
-//! `ingest` (bytes → [`ingest::Article`]) → `text` (sentences, passages) → `embed` (vectors) →
+//! The modules follow the data path, top-down, around one shared model ([`article`]):
+//! `ingest` (bytes → [`article::Article`]) → `text` (sentences, passages) → `embed` (vectors) →
 //! `store` (durable truth) and `index` (HNSW + BM25, derived) → `engine` (ties them together) →
 //! `answer` (ask, brief, search, summarize) → `http` (axum router) and `cli`.
 
 pub mod answer;
+pub mod article;
 pub mod cli;
 pub mod embed;
 pub mod engine;

@@ -20,11 +20,11 @@ use super::lexical::{
 use super::params::{AskParams, AskWeights, KindWeights};
 use super::retrieve::{retrieve, Mode, RetrievedPassage};
 use super::{check_k, check_query, dot, Citation, FilterSpec};
+use crate::article::Article;
+use crate::article::Span;
 use crate::engine::Reader;
 use crate::error::Result;
 use crate::index::Filters;
-use crate::ingest::Article;
-use crate::text::Span;
 
 /// `POST /v1/ask` body.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]

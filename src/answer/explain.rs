@@ -13,10 +13,10 @@ use super::params::{AskWeights, Fusion};
 use super::retrieve::{candidates, depth_for, rank as rank_candidates};
 use super::summarize::rank_sentences;
 use super::{Mode, RetrievedPassage};
+use crate::article::Span;
 use crate::engine::Reader;
 use crate::error::{Error, Result};
 use crate::index::Filters;
-use crate::text::Span;
 
 pub use super::lexical::{answer_kind, AnswerKind};
 

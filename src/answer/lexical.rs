@@ -409,7 +409,7 @@ pub fn has_answer_kind(kind: AnswerKind, sentence: &str, question: &str) -> bool
         }),
         AnswerKind::Time => words.iter().filter(|w| new(w)).any(|w| {
             let l = w.to_lowercase();
-            crate::ingest::date::english_month(&l).is_some()
+            crate::text::calendar::english_month(&l).is_some()
                 || (w.len() == 4
                     && w.chars().all(|c| c.is_ascii_digit())
                     && (w.starts_with("1") || w.starts_with("20")))

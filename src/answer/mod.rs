@@ -17,9 +17,9 @@ use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use crate::article::Citation;
 use crate::error::{Error, Result};
 use crate::index::Filters;
-use crate::ingest::Article;
 
 pub use ask::{ask, AskRequest, AskResponse};
 pub use brief::{brief, BriefRequest, BriefResponse};
@@ -35,43 +35,6 @@ pub use summarize::{summarize, SummarizeRequest, SummarizeResponse};
 pub const MAX_K: usize = 100;
 /// Longest query or question accepted, in bytes.
 pub const MAX_QUERY_BYTES: usize = 2_000;
-
-/// Where a quoted sentence comes from: enough to find and check it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
-pub struct Citation {
-    /// The article's stable id.
-    pub article_id: String,
-    /// The article's headline.
-    pub title: String,
-    /// Publisher or feed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    /// RFC 3339 publication time.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub published: Option<String>,
-    /// Link to the original.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// Byte offset of the quote's start in the article body.
-    pub start: usize,
-    /// Byte offset just past the quote's end.
-    pub end: usize,
-}
-
-impl Citation {
-    /// A citation of `body[start..end]` of `article`.
-    pub fn of(article: &Article, start: usize, end: usize) -> Citation {
-        Citation {
-            article_id: article.id.clone(),
-            title: article.title.clone(),
-            source: article.source.clone(),
-            published: article.published.map(|d| d.to_rfc3339()),
-            url: article.url.clone(),
-            start,
-            end,
-        }
-    }
-}
 
 /// Filters accepted by every read endpoint. Dates are RFC 3339 or `YYYY-MM-DD`
 /// (a bare `published_before` date includes that whole day).

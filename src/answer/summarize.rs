@@ -12,9 +12,9 @@ use utoipa::ToSchema;
 use super::dot;
 use super::lexical::Lexicon;
 use super::params::SummaryParams;
+use crate::article::Span;
 use crate::engine::Reader;
 use crate::error::{Error, Result};
-use crate::text::Span;
 
 /// Longest raw text accepted by `summarize`, in bytes.
 pub const MAX_TEXT_BYTES: usize = 200_000;

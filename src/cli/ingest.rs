@@ -2,130 +2,23 @@
 //! with a progress bar and a final summary. A file that cannot be parsed is reported and
 //! skipped; the exit status is non-zero when any file failed.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::IngestArgs;
-use crate::engine::{Engine, EngineConfig, IngestReport};
-use crate::ingest::{self, Article, IngestOptions};
+use crate::engine::{Engine, EngineConfig, PathsOutcome, PathsProgress};
+use crate::ingest::IngestOptions;
 
-/// The result of ingesting a set of paths.
-#[derive(Debug, Default)]
-pub struct PathsOutcome {
-    /// What the engine did.
-    pub report: IngestReport,
-    /// `file: reason` for every file that could not be read or parsed.
-    pub failures: Vec<String>,
-}
-
-/// Expands files, directories (recursively, sorted, article files only) and globs; `-` stays
-/// as is (stdin).
-pub fn expand_paths(inputs: &[String]) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
-    for input in inputs {
-        if input == "-" {
-            out.push(PathBuf::from("-"));
-            continue;
-        }
-        let p = Path::new(input);
-        if p.is_dir() {
-            walk(p, &mut out);
-        } else if p.exists() {
-            out.push(p.to_path_buf());
-        } else if input.contains(['*', '?', '[']) {
-            let matches = glob::glob(input).map_err(|e| format!("{input}: bad glob: {e}"))?;
-            let before = out.len();
-            for m in matches.flatten() {
-                if m.is_dir() {
-                    walk(&m, &mut out);
-                } else {
-                    out.push(m);
-                }
-            }
-            if out.len() == before {
-                return Err(format!("{input}: no file matches"));
-            }
-        } else {
-            return Err(format!("{input}: no such file or directory"));
-        }
-    }
-    Ok(out)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd.flatten().map(|e| e.path()).collect(),
-        Err(_) => return,
-    };
-    entries.sort();
-    for p in entries {
-        let hidden = p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden {
-            continue;
-        }
-        if p.is_dir() {
-            walk(&p, out);
-        } else if is_article_file(&p) {
-            out.push(p);
-        }
-    }
-}
-
-/// Inside a directory, only files that may hold articles are read (no README.md, images…);
-/// a file named explicitly is always read.
-fn is_article_file(p: &Path) -> bool {
-    match p.extension().and_then(|e| e.to_str()) {
-        None => true,
-        Some(e) => matches!(
-            e.to_ascii_lowercase().as_str(),
-            "xml" | "rss" | "atom" | "rdf" | "feed" | "json" | "jsonl" | "ndjson" | "txt"
-        ),
-    }
-}
-
-/// Reads one input (a path or `-`).
-pub fn read_input(path: &Path) -> std::io::Result<Vec<u8>> {
-    if path == Path::new("-") {
-        let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf)?;
-        Ok(buf)
-    } else {
-        std::fs::read(path)
-    }
-}
-
-/// Parses every file, then ingests all articles in one engine call.
+/// Ingests paths with a progress bar on stderr when `progress` is set.
 pub fn ingest_paths(
     engine: &Engine,
     inputs: &[String],
     opts: &IngestOptions,
     progress: bool,
 ) -> anyhow::Result<PathsOutcome> {
-    let files = expand_paths(inputs).map_err(|e| anyhow::anyhow!(e))?;
-    let mut outcome = PathsOutcome::default();
-    let mut articles: Vec<Article> = Vec::new();
-    for f in &files {
-        let bytes = match read_input(f) {
-            Ok(b) => b,
-            Err(e) => {
-                outcome.failures.push(format!("{}: {e}", f.display()));
-                continue;
-            }
-        };
-        let mut o = opts.clone();
-        o.source_hint = f.file_name().map(|n| n.to_string_lossy().into_owned());
-        match ingest::parse_bytes(&bytes, None, &o) {
-            Ok(a) => articles.extend(a),
-            Err(e) => outcome.failures.push(format!("{}: {e}", f.display())),
-        }
-    }
     let bar = if progress {
-        let bar = ProgressBar::new(articles.len() as u64);
+        let bar = ProgressBar::new(0);
         bar.set_style(
             ProgressStyle::with_template(
                 "{spinner} ingest [{bar:30}] {pos}/{len} articles {per_sec} eta {eta}",
@@ -137,9 +30,12 @@ pub fn ingest_paths(
     } else {
         ProgressBar::hidden()
     };
-    outcome.report = engine.ingest(articles, &mut |n| bar.inc(n as u64))?;
+    let out = engine.ingest_paths(inputs, opts, &mut |p| match p {
+        PathsProgress::Parsed { articles } => bar.set_length(articles as u64),
+        PathsProgress::Stored(n) => bar.inc(n as u64),
+    })?;
     bar.finish_and_clear();
-    Ok(outcome)
+    Ok(out)
 }
 
 /// Runs `newsdesk ingest`.
@@ -153,6 +49,9 @@ pub fn run(data: &Path, model: &Path, args: IngestArgs) -> anyhow::Result<i32> {
         ..IngestOptions::default()
     };
     let out = ingest_paths(&engine, &args.paths, &opts, !args.quiet)?;
+    for f in &out.skipped {
+        eprintln!("newsdesk: skipped {f}");
+    }
     for f in &out.failures {
         eprintln!("newsdesk: {f}");
     }

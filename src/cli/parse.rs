@@ -6,123 +6,14 @@
 //! the file and the reason; the others go on; the exit status is 1 when any input failed.
 //! Warnings (skipped items, unreadable dates, guessed encodings) also go to stderr.
 
-use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Write};
+use std::path::Path;
 
 use anyhow::Context;
 
+use crate::ingest::paths::{expand_paths, read_input, Expanded};
 use crate::ingest::{parse_document, IngestOptions};
 use crate::text::{passages, sentences, WordPieceCounter, DEFAULT_BUDGET};
-
-/// One input: a path or standard input.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Input {
-    Stdin,
-    File(PathBuf),
-}
-
-impl Input {
-    fn name(&self) -> String {
-        match self {
-            Input::Stdin => "-".into(),
-            Input::File(p) => p.display().to_string(),
-        }
-    }
-}
-
-/// READMEs, licences and Markdown files met while walking a directory are not articles (named
-/// explicitly on the command line they are parsed like anything else).
-fn is_documentation(p: &Path) -> bool {
-    let name = p
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    name.ends_with(".md")
-        || name.ends_with(".markdown")
-        || name.starts_with("readme")
-        || name.starts_with("license")
-        || name.starts_with("licence")
-        || name.starts_with("copying")
-}
-
-fn walk_dir(dir: &Path, out: &mut Vec<Input>) -> io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'))
-        {
-            continue;
-        }
-        if p.is_dir() {
-            walk_dir(&p, out)?;
-        } else if p.is_file() && !is_documentation(&p) {
-            out.push(Input::File(p));
-        }
-    }
-    Ok(())
-}
-
-/// Expands the command-line paths; problems are returned as (path, reason).
-fn expand(paths: &[String]) -> (Vec<Input>, Vec<(String, String)>) {
-    let mut inputs = Vec::new();
-    let mut errors = Vec::new();
-    for p in paths {
-        if p == "-" {
-            inputs.push(Input::Stdin);
-            continue;
-        }
-        let path = Path::new(p);
-        if path.is_dir() {
-            if let Err(e) = walk_dir(path, &mut inputs) {
-                errors.push((p.clone(), format!("cannot read directory: {e}")));
-            }
-        } else if path.exists() {
-            inputs.push(Input::File(path.to_path_buf()));
-        } else if p.contains(['*', '?', '[']) {
-            match glob::glob(p) {
-                Ok(matches) => {
-                    let mut found: Vec<PathBuf> = matches.filter_map(Result::ok).collect();
-                    found.sort();
-                    if found.is_empty() {
-                        errors.push((p.clone(), "no file matches this pattern".into()));
-                    }
-                    for f in found {
-                        if f.is_dir() {
-                            if let Err(e) = walk_dir(&f, &mut inputs) {
-                                errors.push((
-                                    f.display().to_string(),
-                                    format!("cannot read directory: {e}"),
-                                ));
-                            }
-                        } else {
-                            inputs.push(Input::File(f));
-                        }
-                    }
-                }
-                Err(e) => errors.push((p.clone(), format!("bad pattern: {e}"))),
-            }
-        } else {
-            errors.push((p.clone(), "no such file or directory".into()));
-        }
-    }
-    (inputs, errors)
-}
-
-fn read_input(i: &Input) -> io::Result<Vec<u8>> {
-    match i {
-        Input::Stdin => {
-            let mut v = Vec::new();
-            io::stdin().lock().read_to_end(&mut v)?;
-            Ok(v)
-        }
-        Input::File(p) => std::fs::read(p),
-    }
-}
 
 /// Runs `newsdesk parse`; returns the process exit code (0 all parsed, 1 some input failed).
 pub fn run_parse(
@@ -171,15 +62,15 @@ pub fn parse_to(
         )?;
         return Ok(2);
     }
-    let (inputs, errors) = expand(paths);
+    let Expanded { inputs, errors } = expand_paths(paths);
     let mut failed = errors.len();
-    for (p, reason) in &errors {
-        writeln!(err, "newsdesk parse: {p}: {reason}")?;
+    for e in &errors {
+        writeln!(err, "newsdesk parse: {e}")?;
     }
     let opts = IngestOptions::default();
     let (mut n_articles, mut n_ok) = (0usize, 0usize);
     for input in &inputs {
-        let name = input.name();
+        let name = input.display().to_string();
         let bytes = match read_input(input) {
             Ok(b) => b,
             Err(e) => {

@@ -286,7 +286,7 @@ pub fn brief(data: &Path, model: &Path, a: BriefArgs) -> anyhow::Result<i32> {
 /// Runs `newsdesk summarize`.
 pub fn summarize(data: &Path, model: &Path, a: SummarizeArgs) -> anyhow::Result<i32> {
     let text = match &a.file {
-        Some(f) => Some(String::from_utf8(super::ingest::read_input(f)?)?),
+        Some(f) => Some(String::from_utf8(crate::ingest::paths::read_input(f)?)?),
         None => None,
     };
     let req = SummarizeRequest {

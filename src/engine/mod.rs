@@ -91,6 +91,29 @@ impl IngestReport {
     }
 }
 
+/// What [`Engine::ingest_paths`] did.
+#[derive(Debug, Default)]
+pub struct PathsOutcome {
+    /// What the engine did with the articles read.
+    pub report: IngestReport,
+    /// `file: reason` for every file of which nothing could be read.
+    pub failures: Vec<String>,
+    /// `file item N: reason` for items skipped inside files that gave other articles.
+    pub skipped: Vec<String>,
+}
+
+/// Progress of [`Engine::ingest_paths`].
+#[derive(Debug, Clone, Copy)]
+pub enum PathsProgress {
+    /// Every file is parsed: this many articles to store.
+    Parsed {
+        /// Articles read from the files.
+        articles: usize,
+    },
+    /// This many more articles are stored (or found unchanged).
+    Stored(usize),
+}
+
 /// A passage with its article, ready for answers.
 #[derive(Debug, Clone)]
 pub struct PassageView {
@@ -227,6 +250,26 @@ impl Engine {
     ) -> Result<IngestReport> {
         let articles = ingest::parse_bytes(bytes, format, opts)?;
         self.ingest(articles, &mut |_| {})
+    }
+
+    /// Reads files, directories, globs (or `-`, stdin) and ingests every article they hold in
+    /// one call; `progress` as for [`Engine::ingest`]. Files that could not be read are listed
+    /// in the outcome, not an error.
+    pub fn ingest_paths(
+        &self,
+        inputs: &[String],
+        opts: &IngestOptions,
+        progress: &mut dyn FnMut(PathsProgress),
+    ) -> Result<PathsOutcome> {
+        let batch = ingest::paths::read_paths(inputs, opts);
+        let total = batch.articles.len();
+        progress(PathsProgress::Parsed { articles: total });
+        let report = self.ingest(batch.articles, &mut |n| progress(PathsProgress::Stored(n)))?;
+        Ok(PathsOutcome {
+            report,
+            failures: batch.failures,
+            skipped: batch.skipped,
+        })
     }
 
     /// Ingests articles: unchanged ones cost one store read each; the rest are chunked,

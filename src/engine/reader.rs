@@ -16,11 +16,11 @@ use std::sync::Arc;
 
 use super::{Engine, PassageView, SentenceView};
 use crate::answer::RankingParams;
+use crate::article::Article;
+use crate::article::Span;
 use crate::error::Result;
 use crate::index::{ArticleHit, Bm25Query, Filters};
-use crate::ingest::Article;
 use crate::store::{Snapshot, StoredPassage};
-use crate::text::Span;
 
 /// One request's view of the engine: a store snapshot plus the articles and sentences read so
 /// far. Not shared between requests; cheap to create.

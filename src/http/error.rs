@@ -110,7 +110,15 @@ impl From<Error> for ApiError {
 
 /// A document that cannot be read is the client's fault: 400 with the parser's reason.
 pub fn ingest_error(e: IngestError) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_document", e.to_string())
+    let (status, code) = match &e {
+        IngestError::Empty => (StatusCode::BAD_REQUEST, "empty_body"),
+        IngestError::UnsupportedMediaType(_) => {
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+        }
+        IngestError::Json { .. } => (StatusCode::BAD_REQUEST, "malformed_json"),
+        _ => (StatusCode::BAD_REQUEST, "invalid_document"),
+    };
+    ApiError::new(status, code, e.to_string())
 }
 
 impl From<JsonRejection> for ApiError {

@@ -17,7 +17,7 @@ use crate::answer::{
 };
 use crate::engine::IngestReport;
 use crate::error::Error;
-use crate::ingest::{self, Article, Format, IngestOptions};
+use crate::ingest::{self, Article, Batch, Format, IngestOptions, ItemError};
 
 /// Answers a question with cited sentences.
 #[utoipa::path(post, path = "/v1/ask", request_body = AskRequest,
@@ -85,15 +85,6 @@ pub async fn summarize(
     ))
 }
 
-/// One item of a batch that could not be ingested.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FailedItem {
-    /// Position in the batch (array element or JSONL line, from 0).
-    pub index: usize,
-    /// Why it was refused.
-    pub error: String,
-}
-
 /// `POST /v1/documents` response.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IngestResponse {
@@ -104,7 +95,7 @@ pub struct IngestResponse {
     /// Articles already stored as they are.
     pub unchanged: usize,
     /// Items refused (nothing of them was stored).
-    pub failed: Vec<FailedItem>,
+    pub failed: Vec<ItemError>,
     /// Ids of the articles stored or confirmed, in input order.
     pub ids: Vec<String>,
 }
@@ -123,8 +114,15 @@ pub async fn post_documents(
 ) -> Result<Json<IngestResponse>, ApiError> {
     let body = body?;
     let engine = st.engine()?;
-    let format = format_of(&headers)?;
-    let (articles, failed) = split_documents(&body, format)?;
+    let declared = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| Format::from_content_type(v.to_str().unwrap_or("?")))
+        .transpose()
+        .map_err(ingest_error)?
+        .flatten();
+    let Batch {
+        articles, failed, ..
+    } = ingest::parse_batch(&body, declared, &IngestOptions::default()).map_err(ingest_error)?;
     if articles.is_empty() {
         let first = failed
             .first()
@@ -147,111 +145,6 @@ pub async fn post_documents(
         failed,
         ids,
     }))
-}
-
-/// The declared format, `None` to sniff; 415 for a type newsdesk does not read.
-fn format_of(headers: &HeaderMap) -> Result<Option<Format>, ApiError> {
-    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
-        return Ok(None);
-    };
-    let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
-    let mime = ct.split(';').next().unwrap_or("").trim();
-    Ok(match mime {
-        "application/json" => Some(Format::Json),
-        "application/x-ndjson"
-        | "application/jsonl"
-        | "application/x-jsonlines"
-        | "application/jsonlines" => Some(Format::Jsonl),
-        "application/rss+xml" | "application/atom+xml" | "application/rdf+xml" => {
-            Some(Format::Feed)
-        }
-        // Generic XML could be a feed or a news record: let the sniffer decide.
-        "application/xml" | "text/xml" => None,
-        "text/plain" => Some(Format::Wire),
-        "" | "application/octet-stream" => None,
-        other => {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                format!(
-                    "cannot ingest {other:?}: send application/json, application/x-ndjson, \
-                     application/xml, application/rss+xml, application/atom+xml or text/plain"
-                ),
-            ))
-        }
-    })
-}
-
-/// Parses a body into articles; JSON arrays and JSONL are read item by item so that one bad
-/// item is reported without losing the others. A body that is not even the declared container
-/// (malformed JSON, broken XML) is a 400 and nothing is stored.
-fn split_documents(
-    body: &[u8],
-    format: Option<Format>,
-) -> Result<(Vec<Article>, Vec<FailedItem>), ApiError> {
-    if body.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "empty_body",
-            "the request body is empty",
-        ));
-    }
-    let opts = IngestOptions::default();
-    let format = format.or_else(|| ingest::detect_format(body));
-    let mut articles = Vec::new();
-    let mut failed = Vec::new();
-    let mut one =
-        |index: usize, bytes: &[u8], failed: &mut Vec<FailedItem>| match ingest::parse_bytes(
-            bytes,
-            Some(Format::Json),
-            &opts,
-        ) {
-            Ok(a) if a.iter().any(|a| a.body.trim().is_empty()) => failed.push(FailedItem {
-                index,
-                error: "the article has no body text".into(),
-            }),
-            Ok(a) => articles.extend(a),
-            Err(e) => failed.push(FailedItem {
-                index,
-                error: e.to_string(),
-            }),
-        };
-    match format {
-        Some(Format::Json) => {
-            let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.to_string())
-            })?;
-            match value {
-                serde_json::Value::Array(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        let bytes = serde_json::to_vec(item).expect("a Value serialises");
-                        one(i, &bytes, &mut failed);
-                    }
-                }
-                _ => one(0, body, &mut failed),
-            }
-        }
-        Some(Format::Jsonl) => {
-            for (i, line) in body.split(|&b| b == b'\n').enumerate() {
-                if line.iter().all(|b| b.is_ascii_whitespace()) {
-                    continue;
-                }
-                if let Err(e) = serde_json::from_slice::<serde_json::Value>(line) {
-                    failed.push(FailedItem {
-                        index: i,
-                        error: format!("malformed JSON: {e}"),
-                    });
-                    continue;
-                }
-                one(i, line, &mut failed);
-            }
-        }
-        other => {
-            let parsed = ingest::parse_bytes(body, other, &opts).map_err(ingest_error)?;
-            articles.extend(parsed);
-        }
-    }
-    Ok((articles, failed))
 }
 
 /// A stored document.

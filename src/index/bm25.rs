@@ -39,7 +39,7 @@ use tantivy::schema::{
 };
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
-use crate::ingest::Article;
+use crate::article::Article;
 use crate::store::{NewPassage, Store, UpsertOutcome};
 
 use super::analyzer::{query_terms, NewsTokenizer, ANALYZER_NAME, ANALYZER_VERSION};

@@ -33,7 +33,7 @@ use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::ingest::Article;
+use crate::article::Article;
 use crate::store::{NewArticle, Store, UpsertOutcome};
 
 use super::meta::{Compiled, MetaTable};

@@ -269,38 +269,14 @@ fn collect(v: &Value, out: &mut Vec<Map<String, Value>>) -> bool {
     }
 }
 
-fn convert(
-    objs: Vec<(usize, Map<String, Value>)>,
-    what: &str,
-    opts: &IngestOptions,
-    warnings: &mut Vec<String>,
-) -> Result<Vec<Article>, IngestError> {
-    let n = objs.len();
-    let mut out = Vec::new();
-    let mut reasons = Vec::new();
-    for (i, o) in objs {
-        match object_to_article(&o, opts, warnings) {
-            Ok(a) => out.push(a),
-            Err(r) => {
-                let msg = format!("{what} {i} {r}; skipped");
-                warnings.push(msg.clone());
-                reasons.push(msg);
-            }
-        }
-    }
-    if out.is_empty() && n > 0 {
-        return Err(IngestError::NoArticles(
-            reasons.first().cloned().unwrap_or_default(),
-        ));
-    }
-    Ok(out)
-}
-
-pub(crate) fn parse_json(
+/// The objects of a JSON document, each converted on its own: `(index, article or why not)`,
+/// indexes counting from 0 in document order. A document that is not JSON, or holds no object,
+/// is an error.
+pub(crate) fn json_items(
     text: &str,
     opts: &IngestOptions,
     warnings: &mut Vec<String>,
-) -> Result<Vec<Article>, IngestError> {
+) -> Result<Vec<super::Item>, IngestError> {
     let v: Value = serde_json::from_str(text).map_err(|e| IngestError::Json {
         line: e.line(),
         message: e.to_string(),
@@ -314,43 +290,32 @@ pub(crate) fn parse_json(
     if objs.is_empty() {
         return Err(IngestError::NoArticles("the JSON holds no objects".into()));
     }
-    convert(
-        objs.into_iter()
-            .enumerate()
-            .map(|(i, o)| (i + 1, o))
-            .collect(),
-        "object",
-        opts,
-        warnings,
-    )
+    Ok(objs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (i, object_to_article(o, opts, warnings)))
+        .collect())
 }
 
-pub(crate) fn parse_jsonl(
+/// The lines of a JSONL document, each its own item: `(line index from 0, article or why
+/// not)`; blank lines are skipped, a malformed line is that item's error.
+pub(crate) fn jsonl_items(
     text: &str,
     opts: &IngestOptions,
     warnings: &mut Vec<String>,
-) -> Result<Vec<Article>, IngestError> {
-    let mut objs = Vec::new();
-    let mut first_err = None;
+) -> Vec<super::Item> {
+    let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let l = line.trim();
         if l.is_empty() {
             continue;
         }
-        match serde_json::from_str::<Value>(l) {
-            Ok(Value::Object(o)) => objs.push((i + 1, o)),
-            Ok(_) => warnings.push(format!("line {} is not a JSON object; skipped", i + 1)),
-            Err(e) => {
-                warnings.push(format!("line {}: malformed JSON ({e}); skipped", i + 1));
-                first_err.get_or_insert(IngestError::Json {
-                    line: i + 1,
-                    message: e.to_string(),
-                });
-            }
-        }
+        let item = match serde_json::from_str::<Value>(l) {
+            Ok(Value::Object(o)) => object_to_article(&o, opts, warnings),
+            Ok(_) => Err("is not a JSON object".to_string()),
+            Err(e) => Err(format!("is malformed JSON: {e}")),
+        };
+        out.push((i, item));
     }
-    if objs.is_empty() {
-        return Err(first_err.unwrap_or(IngestError::Empty));
-    }
-    convert(objs, "line", opts, warnings)
+    out
 }

@@ -7,64 +7,21 @@
 //! closing agency credit → give every article a stable id.
 
 pub(crate) mod date;
-pub mod dateline;
 mod decode;
 mod fields;
 mod json;
+pub mod paths;
 mod wire;
 mod xml;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
-use std::ops::Range;
+
+pub use crate::article::{Article, Dateline, MAX_ID_BYTES};
+use crate::text::dateline;
 
 pub use date::parse_date;
 pub use fields::{canonical_url, hash_id};
-
-/// A dateline such as `New Delhi [India], September 25 (ANI):`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Dateline {
-    /// Place as written, e.g. "New Delhi".
-    pub place: String,
-    /// Country in brackets when given, e.g. "India".
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub country: Option<String>,
-    /// News agency, e.g. "ANI", "KNN".
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub agency: Option<String>,
-}
-
-/// One clean news article. Every offset elsewhere in newsdesk is a byte offset into `body`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Article {
-    /// Stable id: the feed's id/guid, else a hash of the canonical URL, else of title+date+body.
-    pub id: String,
-    pub title: String,
-    /// Clean text: no markup, no entities; paragraphs separated by "\n\n".
-    pub body: String,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub source: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub author: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub category: Option<String>,
-    /// RFC 3339 with offset when serialised.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub published: Option<DateTime<FixedOffset>>,
-    /// True when the year (or the whole date) was inferred rather than read.
-    #[serde(default)]
-    pub date_inferred: bool,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub dateline: Option<Dateline>,
-    /// Byte ranges of `body` that are boilerplate rather than prose: the dateline at the start
-    /// (`New Delhi, Mar 18 (KNN)`) and a closing credit (`(ANI)`, `(KNN Bureau)`). They stay in
-    /// the body; [`crate::text::sentences`] keeps them out of sentences. Serialised as
-    /// `[{"start", "end"}]`.
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub boilerplate: Vec<Range<usize>>,
-}
 
 /// The input formats newsdesk reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -94,15 +51,18 @@ impl Format {
         }
     }
 
-    /// Format named by an HTTP `Content-Type` (parameters ignored); `None` means "sniff".
-    pub fn from_content_type(ct: &str) -> Option<Format> {
-        let ct = ct
+    /// Format named by an HTTP `Content-Type` (parameters ignored): `Ok(None)` means "sniff
+    /// the bytes" (no type, generic XML, which may be a feed or a news record, or
+    /// `application/octet-stream`); a type newsdesk does not read is
+    /// [`IngestError::UnsupportedMediaType`].
+    pub fn from_content_type(ct: &str) -> Result<Option<Format>, IngestError> {
+        let mime = ct
             .split(';')
             .next()
             .unwrap_or("")
             .trim()
             .to_ascii_lowercase();
-        match ct.as_str() {
+        Ok(match mime.as_str() {
             "application/rss+xml" | "application/atom+xml" | "application/rdf+xml" => {
                 Some(Format::Feed)
             }
@@ -112,8 +72,9 @@ impl Format {
             | "application/x-jsonlines"
             | "application/jsonlines" => Some(Format::Jsonl),
             "text/plain" => Some(Format::Wire),
-            _ => None,
-        }
+            "application/xml" | "text/xml" | "" | "application/octet-stream" => None,
+            _ => return Err(IngestError::UnsupportedMediaType(mime)),
+        })
     }
 }
 
@@ -163,6 +124,15 @@ pub enum IngestError {
     /// Not a format newsdesk reads (binary data, an HTML page, a JSON scalar …).
     #[error("unsupported format: {0}")]
     Unsupported(String),
+    /// An input path that cannot be expanded (missing file, bad glob, nothing matches).
+    #[error("{0}")]
+    Input(String),
+    /// A declared media type newsdesk does not read.
+    #[error(
+        "cannot ingest {0:?}: send application/json, application/x-ndjson, application/xml, \
+         application/rss+xml, application/atom+xml or text/plain"
+    )]
+    UnsupportedMediaType(String),
     /// XML that is not well-formed; the position is in the decoded UTF-8 text.
     #[error("malformed XML at line {line}, column {column} (byte {byte}): {message}")]
     Xml {
@@ -298,12 +268,93 @@ pub fn parse_bytes(
     parse_document(bytes, format, opts).map(|p| p.articles)
 }
 
-/// Like [`parse_bytes`], also returning the detected format, the encoding and the warnings.
+/// Like [`parse_bytes`], also returning the detected format, the encoding and the warnings
+/// (items that could not be read are among the warnings). A document none of whose items could
+/// be read is an error, except a feed, which may be empty.
 pub fn parse_document(
     bytes: &[u8],
     format: Option<Format>,
     opts: &IngestOptions,
 ) -> Result<Parsed, IngestError> {
+    let Batch {
+        format,
+        encoding,
+        articles,
+        failed,
+        mut warnings,
+    } = parse_batch(bytes, format, opts)?;
+    let what = match format {
+        Format::Feed => "item",
+        Format::NewsXml => "record",
+        Format::Jsonl => "line",
+        Format::Json | Format::Wire => "object",
+    };
+    for f in &failed {
+        warnings.push(format!("{what} {} {}; skipped", f.index + 1, f.error));
+    }
+    if articles.is_empty() && format != Format::Feed {
+        if let Some(f) = failed.first() {
+            return Err(IngestError::NoArticles(format!(
+                "{what} {} {}",
+                f.index + 1,
+                f.error
+            )));
+        }
+        if format == Format::NewsXml {
+            return Err(IngestError::NoArticles(
+                "the document holds no element with article fields (title, \
+                 body/fulldesc/description, date, …)"
+                    .into(),
+            ));
+        }
+        return Err(IngestError::Empty);
+    }
+    Ok(Parsed {
+        format,
+        encoding,
+        articles,
+        warnings,
+    })
+}
+
+/// One item of a document: its position (from 0: array element, JSONL line, feed item, news
+/// record) and the article it gave, or why it gave none.
+pub(crate) type Item = (usize, Result<Article, String>);
+
+/// An item of a batch that did not become an article; nothing of it is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ItemError {
+    /// Position in the batch, from 0: the array element, the JSONL line, the feed item.
+    pub index: usize,
+    /// Why it was refused.
+    pub error: String,
+}
+
+/// What one body or file holds, item by item: the [`parse_batch`] result.
+#[derive(Debug)]
+pub struct Batch {
+    /// The format it was read as.
+    pub format: Format,
+    /// Encoding the bytes were decoded from.
+    pub encoding: &'static str,
+    /// The articles, in document order, each checked (non-empty body, id within limits) and
+    /// with ids unique within the batch.
+    pub articles: Vec<Article>,
+    /// Items that could not be read or were refused.
+    pub failed: Vec<ItemError>,
+    /// Problems that did not stop any item (guessed encodings, unreadable dates, duplicates).
+    pub warnings: Vec<String>,
+}
+
+/// The one entry point that turns a body or a file into checked articles, item by item: each
+/// item is parsed once; a bad item is reported in [`Batch::failed`] without losing the
+/// others. Only a body that is not even the declared container (empty, malformed JSON, broken
+/// XML, binary data) is an `Err`. HTTP and the CLI both call it.
+pub fn parse_batch(
+    bytes: &[u8],
+    format: Option<Format>,
+    opts: &IngestOptions,
+) -> Result<Batch, IngestError> {
     let d = decode::decode(bytes);
     let mut warnings = d.warnings;
     let text = d.text;
@@ -326,18 +377,26 @@ pub fn parse_document(
             }
         },
     };
-    let articles = match format {
-        Format::Feed | Format::NewsXml => parse_xml(&text, format, opts, &mut warnings)?,
-        Format::Wire => vec![wire::parse_wire(&text, opts)?],
-        Format::Json => json::parse_json(&text, opts, &mut warnings)?,
-        Format::Jsonl => json::parse_jsonl(&text, opts, &mut warnings)?,
+    let items: Vec<Item> = match format {
+        Format::Feed | Format::NewsXml => xml_items(&text, format, opts, &mut warnings)?,
+        Format::Wire => vec![(0, Ok(wire::parse_wire(&text, opts)?))],
+        Format::Json => json::json_items(&text, opts, &mut warnings)?,
+        Format::Jsonl => json::jsonl_items(&text, opts, &mut warnings),
     };
     // Ids must be unique within a document. The same item twice is dropped; a publisher reusing
     // one guid for different items gets the later ones a derived, still stable id.
     let mut seen: std::collections::HashMap<String, (String, String)> =
         std::collections::HashMap::new();
-    let mut out = Vec::with_capacity(articles.len());
-    for mut a in articles {
+    let mut articles = Vec::with_capacity(items.len());
+    let mut failed = Vec::new();
+    for (index, item) in items {
+        let mut a = match item.and_then(|a| check_article(&a).map(|()| a)) {
+            Ok(a) => a,
+            Err(error) => {
+                failed.push(ItemError { index, error });
+                continue;
+            }
+        };
         match seen.get(&a.id) {
             None => {}
             Some((t, b)) if *t == a.title && *b == a.body => {
@@ -367,22 +426,41 @@ pub fn parse_document(
             }
         }
         seen.insert(a.id.clone(), (a.title.clone(), a.body.clone()));
-        out.push(a);
+        articles.push(a);
     }
-    Ok(Parsed {
+    Ok(Batch {
         format,
         encoding: d.encoding,
-        articles: out,
+        articles,
+        failed,
         warnings,
     })
 }
 
-fn parse_xml(
+/// What every stored article must satisfy, checked at parse time so that a bad item is refused
+/// before any work is spent on it.
+fn check_article(a: &Article) -> Result<(), String> {
+    if a.body.trim().is_empty() {
+        return Err("has no body text".into());
+    }
+    if a.id.trim().is_empty() {
+        return Err("has an empty id".into());
+    }
+    if a.id.len() > MAX_ID_BYTES {
+        return Err(format!(
+            "has an id of {} bytes; the limit is {MAX_ID_BYTES}",
+            a.id.len()
+        ));
+    }
+    Ok(())
+}
+
+fn xml_items(
     text: &str,
     format: Format,
     opts: &IngestOptions,
     warnings: &mut Vec<String>,
-) -> Result<Vec<Article>, IngestError> {
+) -> Result<Vec<Item>, IngestError> {
     let mode = if format == Format::Feed {
         xml::Mode::Feed
     } else {
@@ -391,35 +469,21 @@ fn parse_xml(
     let mut records = Vec::new();
     let root = xml::walk(text, mode, |n| records.push(n))?;
     let meta = fields::FeedMeta::from_root(&root);
-    let mut out = Vec::new();
-    let mut first_reason = None;
-    for (i, rec) in records.iter().enumerate() {
-        match fields::record_to_article(rec, &meta, opts, warnings) {
-            Ok(a) => out.push(a),
-            Err(reason) => {
-                let what = if mode == xml::Mode::Feed {
-                    "item"
-                } else {
-                    "record"
-                };
-                let msg = format!("{what} {} {reason}; skipped", i + 1);
-                first_reason.get_or_insert_with(|| msg.clone());
-                warnings.push(msg);
-            }
-        }
-    }
-    if out.is_empty() && format == Format::NewsXml {
-        if let Some(r) = first_reason {
-            return Err(IngestError::NoArticles(r));
-        }
-        {
-            return Err(IngestError::NoArticles(format!(
-                "<{}> holds no element with article fields (title, body/fulldesc/description, date, …)",
-                root.name
-            )));
-        }
-    }
-    Ok(out)
+    Ok(records
+        .iter()
+        .enumerate()
+        .map(|(i, rec)| {
+            let item = fields::record_to_article(rec, &meta, opts, warnings).map(|mut a| {
+                // Many feeds carry only a headline and a link per item (RSS 0.9x, aggregators):
+                // the headline is then the article's text, so it can be found and cited.
+                if format == Format::Feed && a.body.trim().is_empty() && !a.title.is_empty() {
+                    a.body = a.title.clone();
+                }
+                a
+            });
+            (i, item)
+        })
+        .collect())
 }
 
 /// Title for text that has none: the first sentence after any dateline, cut at a word boundary
@@ -555,15 +619,21 @@ mod tests {
 
     #[test]
     fn duplicate_ids_are_dropped_with_a_warning() {
-        let xml = b"<rss><channel><item><guid>1</guid><title>a</title></item><item><guid>1</guid><title>a</title></item></channel></rss>";
+        let xml = b"<rss><channel><item><guid>1</guid><title>a</title><description>A.</description></item><item><guid>1</guid><title>a</title><description>A.</description></item></channel></rss>";
         let p = parse_document(xml, None, &IngestOptions::default()).unwrap();
         assert_eq!(p.articles.len(), 1);
         assert!(p.warnings[0].contains("duplicate item"));
-        let xml = b"<rss><channel><item><guid>1</guid><title>a</title></item><item><guid>1</guid><title>b</title></item></channel></rss>";
+        let xml = b"<rss><channel><item><guid>1</guid><title>a</title><description>A.</description></item><item><guid>1</guid><title>b</title><description>B.</description></item><item><title>headline only</title></item><item><link>http://x.example/4</link></item></channel></rss>";
         let p = parse_document(xml, None, &IngestOptions::default()).unwrap();
-        assert_eq!(p.articles.len(), 2);
+        assert_eq!(p.articles.len(), 3);
         assert_eq!(p.articles[0].id, "1");
         assert!(p.articles[1].id.starts_with("1#"));
+        assert_eq!(p.articles[2].body, "headline only", "a headline-only item");
+        assert!(
+            p.warnings.iter().any(|w| w.starts_with("item 4 has neither")),
+            "{:?}",
+            p.warnings
+        );
     }
 
     #[test]

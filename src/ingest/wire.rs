@@ -10,9 +10,9 @@
 
 use chrono::{Datelike, NaiveDate, TimeZone};
 
-use super::dateline::parse_dateline;
 use super::fields::hash_id;
 use super::{finish_article, title_from_body, Article, IngestError, IngestOptions};
+use crate::text::dateline::parse_dateline;
 use crate::text::normalize_plain;
 
 /// Latest `month`/`day` not after `now`'s date, trying earlier years for 29 February.

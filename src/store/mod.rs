@@ -26,7 +26,7 @@ use redb::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::ingest::Article;
+use crate::article::Article;
 
 /// Version of the on-disk layout of this module. Bump on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
@@ -46,8 +46,8 @@ const K_STORE_ID: &str = "store_id";
 const K_NEXT_PID: &str = "next_pid";
 const K_SEQ: &str = "seq";
 
-/// Longest accepted article id, in bytes (tantivy terms and redb keys stay small).
-pub const MAX_ARTICLE_ID_BYTES: usize = 512;
+/// Longest accepted article id, in bytes (the article model's limit).
+pub use crate::article::MAX_ID_BYTES as MAX_ARTICLE_ID_BYTES;
 
 /// What a store was built with. Vectors from different models or chunkers must never mix, so
 /// opening a store with a different manifest is refused.
@@ -104,7 +104,7 @@ impl EmbedContext {
     }
 }
 
-pub use crate::text::Span;
+pub use crate::article::Span;
 
 /// A passage as handed to the store (before it has an id).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,46 +3,18 @@
 //! Every span is a pair of byte offsets into the article body (`&body[start..end]` is the text):
 //! nothing here copies text, so citations point at exactly what the article says.
 
+pub mod calendar;
+pub mod dateline;
 mod html;
 mod passage;
 mod segment;
 
-use serde::{Deserialize, Serialize};
-
-use crate::ingest::{dateline, Article};
+use crate::article::Article;
+pub use crate::article::Span;
 
 pub use html::{html_to_text, looks_like_html, normalize_plain};
 pub use passage::{passages, PassageSpan, TextError, WordPieceCounter, DEFAULT_BUDGET};
 pub use segment::segment;
-
-/// A byte range of an article body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-}
-
-impl Span {
-    /// A span from `start` to `end` (byte offsets).
-    pub const fn new(start: usize, end: usize) -> Span {
-        Span { start, end }
-    }
-
-    /// Length in bytes.
-    pub const fn len(&self) -> usize {
-        self.end.saturating_sub(self.start)
-    }
-
-    /// True for an empty span.
-    pub const fn is_empty(&self) -> bool {
-        self.end <= self.start
-    }
-
-    /// The text this span covers.
-    pub fn text<'a>(&self, body: &'a str) -> &'a str {
-        &body[self.start..self.end]
-    }
-}
 
 /// Boilerplate ranges of an article: the ones ingest recorded, or — for an article built
 /// elsewhere — the dateline and closing credit found in the body now.

@@ -19,8 +19,8 @@
 //!
 //!    Decimals and money (₹1.5 crore, $11.1bn) never qualify because no space follows the dot.
 
+use super::dateline::parse_dateline;
 use super::Span;
-use crate::ingest::dateline::parse_dateline;
 
 /// Titles and prefixes after which a sentence never ends.
 const TITLES: &[&str] = &[

@@ -2,10 +2,10 @@
 //! (KNN)`, `MUMBAI:`, `NEW DELHI (Reuters) -`, `Thursday, March 15, 2012` at the start of a
 //! paragraph, and a closing credit such as `(ANI)` or `(KNN Bureau)` at its end.
 //!
-//! Shared by ingest (to fill [`super::Dateline`] and the publication date of wire copy) and by the
-//! sentence segmenter (to keep this boilerplate out of the lead sentence).
+//! Shared by ingest (to fill [`crate::article::Dateline`] and the publication date of wire copy)
+//! and by the sentence segmenter (to keep this boilerplate out of the lead sentence).
 
-use super::date::{english_month, month_from_name};
+use super::calendar::{english_month, month_from_name};
 
 /// What a dateline at the start of a paragraph says, and where it ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
