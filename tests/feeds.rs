@@ -29,7 +29,6 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 /// What the publisher serves and what it saw.
-#[derive(Default)]
 struct Publisher {
     /// Which version of `/wikinews.xml` is live (1 or 2).
     version: AtomicUsize,
@@ -39,6 +38,11 @@ struct Publisher {
     hits: Mutex<HashMap<String, usize>>,
     /// Request headers of interest, per path, last request.
     seen: Mutex<HashMap<String, HeaderMap>>,
+    /// `/gated-*.xml` answer once a permit is added here.
+    gate: tokio::sync::Semaphore,
+    /// Gated requests being served now, and the most at once.
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
 }
 
 impl Publisher {
@@ -109,6 +113,13 @@ async fn serve_path(
             );
             rss(doc.into_bytes())
         }
+        g if g.starts_with("gated-") => {
+            let now = p.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            p.max_in_flight.fetch_max(now, Ordering::SeqCst);
+            p.gate.acquire().await.unwrap().forget();
+            p.in_flight.fetch_sub(1, Ordering::SeqCst);
+            rss(fixture("events.xml"))
+        }
         "loop-a" => redirect("/loop-b"),
         "loop-b" => redirect("/loop-a"),
         "gzip.atom" => {
@@ -159,8 +170,15 @@ fn redirect(to: &str) -> Response {
 
 /// Starts the publisher; returns its base URL.
 async fn publisher() -> (String, Arc<Publisher>) {
-    let p = Arc::new(Publisher::default());
-    p.version.store(1, Ordering::SeqCst);
+    let p = Arc::new(Publisher {
+        version: AtomicUsize::new(1),
+        failing: AtomicBool::new(false),
+        hits: Mutex::default(),
+        seen: Mutex::default(),
+        gate: tokio::sync::Semaphore::new(0),
+        in_flight: AtomicUsize::new(0),
+        max_in_flight: AtomicUsize::new(0),
+    });
     let router = Router::new()
         .route("/{path}", get(serve_path))
         .with_state(p.clone());
@@ -656,6 +674,91 @@ async fn the_scheduler_polls_due_feeds_and_subscriptions_survive_a_restart() {
         assert_eq!(f["status"]["last_outcome"], "ok", "{f}");
         assert!(f["status"]["articles_total"].as_u64() >= Some(1), "{f}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_fetch_per_feed_at_a_time_and_a_bounded_number_at_once() {
+    let (base, publ) = publisher().await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path());
+    let mut settings = test_settings();
+    settings.fetch.timeout = Duration::from_secs(30);
+    let (router, feeds) = router_for(&engine, settings);
+    let mut ids = HashMap::new();
+    for i in 1..=3 {
+        let path = format!("gated-{i}.xml");
+        let id = subscribe(&router, &format!("{base}/{path}")).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        ids.insert(path, id);
+    }
+    let scheduler = feeds.start();
+    // Three feeds are due, two fetches may run (--feed-concurrency 2): two requests arrive and
+    // the third waits for a permit.
+    let started = Instant::now();
+    while publ.in_flight.load(Ordering::SeqCst) < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the polls did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let hit: Vec<String> = ids.keys().filter(|p| publ.hits(p) == 1).cloned().collect();
+    assert_eq!(hit.len(), 2, "{hit:?}");
+    // A refresh of a feed whose poll is running waits for that poll and reports it.
+    let polled = ids[&hit[0]].clone();
+    let r2 = router.clone();
+    let refresh_task = tokio::spawn(async move {
+        post_json(&r2, &format!("/v1/feeds/{polled}/refresh"), json!({})).await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !refresh_task.is_finished(),
+        "the refresh waits for the running poll"
+    );
+    publ.gate.add_permits(100);
+    let (s, r) = refresh_task.await.unwrap();
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["fetch"]["joined"], true, "{r}");
+    assert_eq!(r["fetch"]["outcome"], "ok", "{r}");
+    let started = Instant::now();
+    loop {
+        let (_, list) = http_get(&router, "/v1/feeds").await;
+        if list["feeds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["status"]["last_outcome"] == "ok")
+        {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{list}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for p in ids.keys() {
+        assert_eq!(publ.hits(p), 1, "{p} fetched once");
+    }
+    assert_eq!(publ.max_in_flight.load(Ordering::SeqCst), 2);
+    feeds.stop();
+    scheduler.await.unwrap();
+
+    // The API is described in the OpenAPI document.
+    let (_, spec) = http_get(&router, "/openapi.json").await;
+    for (path, method) in [
+        ("/v1/feeds", "post"),
+        ("/v1/feeds", "get"),
+        ("/v1/feeds/{id}", "get"),
+        ("/v1/feeds/{id}", "delete"),
+        ("/v1/feeds/{id}/refresh", "post"),
+    ] {
+        assert!(
+            spec["paths"][path][method].is_object(),
+            "{method} {path} missing from OpenAPI"
+        );
+    }
+    assert!(spec["components"]["schemas"]["FeedStatus"].is_object());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
