@@ -642,6 +642,14 @@ async fn the_scheduler_polls_due_feeds_and_subscriptions_survive_a_restart() {
                 .as_deref(),
             Some("Apple plans another special event")
         );
+        // The OPML folder became the feed's category, given to its items (they name none).
+        let (s, doc) = http_get(
+            &router,
+            "/v1/documents/https:%2F%2Fen.wikinews.org%2Fwiki%3Fcurid=23468",
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{doc}");
+        assert_eq!(doc["category"], "Technology", "{doc}");
         // The next polls are an interval away: nothing more is fetched meanwhile.
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(publ.hits("wikinews.xml"), 1);
@@ -864,6 +872,27 @@ async fn without_allow_private_feeds_loopback_urls_are_refused() {
         "feed_not_found",
     );
 
+    // The subscription limit.
+    let mut small = test_settings();
+    small.max_feeds = 1;
+    let (limited, _) = router_for(&engine, small);
+    subscribe(&limited, &format!("{base}/events.xml")).await;
+    let got = post_json(
+        &limited,
+        "/v1/feeds",
+        json!({"url": format!("{base}/static.xml")}),
+    )
+    .await;
+    assert_error(&got, StatusCode::CONFLICT, "too_many_feeds");
+    // Subscribing to the same URL again is still fine at the limit.
+    let (s, _) = post_json(
+        &limited,
+        "/v1/feeds",
+        json!({"url": format!("{base}/events.xml")}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+
     // Feed writes need the write key; reads follow the read key.
     let keyed = app(AppState::ready_with_feeds(
         engine.clone(),
@@ -990,5 +1019,103 @@ fn the_cli_ingests_a_url_once_and_manages_subscriptions() {
     assert_eq!(code, Some(0), "{out}{err}");
     let (code, out, _) = newsdesk(&["feeds", "list"], false);
     assert_eq!((code, out.trim()), (Some(0), "no feeds"));
+
+    // A real `serve` on the same data dir: its scheduler polls what `feeds --url` subscribes.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server_url = format!("http://127.0.0.1:{port}");
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_newsdesk"))
+        .arg("--data")
+        .arg(&data)
+        .args([
+            "--log",
+            "warn",
+            "serve",
+            "--no-demo",
+            "--allow-private-feeds",
+            "--api-key",
+            "k",
+        ])
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let remote = |args: &[&str]| {
+        let mut all = vec!["feeds", "--url", server_url.as_str(), "--key", "k"];
+        all.extend_from_slice(args);
+        newsdesk(&all, false)
+    };
+    let started = Instant::now();
+    let ready = loop {
+        let (code, _, err) = remote(&["list"]);
+        if code == Some(0) {
+            break true;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            eprintln!("{err}");
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        assert!(ready, "the server did not come up");
+        let opml = dir.path().join("subscriptions.opml");
+        std::fs::write(
+            &opml,
+            String::from_utf8(fixture("subscriptions.opml"))
+                .unwrap()
+                .replace("{{BASE}}", &base),
+        )
+        .unwrap();
+        let (code, out, err) = remote(&["import", opml.to_str().unwrap()]);
+        // One outline is an ftp URL: reported, and the exit status says so.
+        assert_eq!(code, Some(1), "{out}{err}");
+        assert!(
+            out.starts_with("imported 3 feeds · 0 already subscribed · 1 refused"),
+            "{out}"
+        );
+        let started = Instant::now();
+        loop {
+            let (code, out, err) = remote(&["list", "--json"]);
+            assert_eq!(code, Some(0), "{out}{err}");
+            let list: Value = serde_json::from_str(&out).unwrap();
+            if list
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["status"]["last_outcome"] == "ok")
+            {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "not polled: {list}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let (code, out, err) = remote(&["list", "--json"]);
+        assert_eq!(code, Some(0), "{out}{err}");
+        let list: Value = serde_json::from_str(&out).unwrap();
+        let id = list[0]["id"].as_str().unwrap();
+        let (code, out, err) = remote(&["refresh", id]);
+        assert_eq!(code, Some(0), "{out}{err}");
+        assert!(
+            out.contains(": not_modified") || out.contains(": ok"),
+            "{out}"
+        );
+        // Writes need the server's write key.
+        let (code, out, err) = newsdesk(&["feeds", "--url", &server_url, "remove", id], false);
+        assert_eq!(code, Some(2), "{out}{err}");
+        assert!(err.contains("401 unauthorized"), "{err}");
+    }));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
     drop(rt);
 }
