@@ -2,7 +2,9 @@
 //! maps it once into `{ "error": { "code", "message" } }` with the right status
 //! (see `http::error`). Codes are stable, machine-readable strings; messages are for people.
 
-use crate::{embed::EmbedError, index::IndexError, ingest::IngestError, store::StoreError};
+use crate::{
+    embed::EmbedError, feeds::FeedError, index::IndexError, ingest::IngestError, store::StoreError,
+};
 
 /// Anything the engine can refuse or fail at.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +21,9 @@ pub enum Error {
     /// A derived index (HNSW or BM25) failed.
     #[error(transparent)]
     Index(#[from] IndexError),
+    /// A feed subscription was refused or could not be served.
+    #[error(transparent)]
+    Feed(#[from] FeedError),
     /// A request that is well-formed but not acceptable (empty question, k out of range…).
     #[error("{message}")]
     Invalid {

@@ -1,6 +1,8 @@
 //! `newsdesk ingest`: files, directories and globs → parse → chunk → embed → store → index,
 //! with a progress bar and a final summary. A file that cannot be parsed is reported and
-//! skipped; the exit status is non-zero when any file failed.
+//! skipped; the exit status is non-zero when any file failed. An argument starting with
+//! `http://` or `https://` is fetched once with the feed client (its limits and address checks,
+//! see `newsdesk::feeds`) and not subscribed to.
 
 use std::path::Path;
 
@@ -38,6 +40,12 @@ pub fn ingest_paths(
     Ok(out)
 }
 
+/// True for an argument that names a URL to fetch rather than a path.
+pub fn is_url(arg: &str) -> bool {
+    let a = arg.trim_start().to_ascii_lowercase();
+    a.starts_with("http://") || a.starts_with("https://")
+}
+
 /// Runs `newsdesk ingest`.
 pub fn run(data: &Path, model: &Path, args: IngestArgs) -> anyhow::Result<i32> {
     let tz = super::parse_offset(&args.tz)?;
@@ -48,7 +56,29 @@ pub fn run(data: &Path, model: &Path, args: IngestArgs) -> anyhow::Result<i32> {
         default_tz: tz,
         ..IngestOptions::default()
     };
-    let out = ingest_paths(&engine, &args.paths, &opts, !args.quiet)?;
+    let (urls, paths): (Vec<String>, Vec<String>) =
+        args.paths.iter().cloned().partition(|p| is_url(p));
+    let mut out = if paths.is_empty() {
+        PathsOutcome::default()
+    } else {
+        ingest_paths(&engine, &paths, &opts, !args.quiet)?
+    };
+    if !urls.is_empty() {
+        let settings = args.feeds.validate()?;
+        let fetcher = crate::feeds::Fetcher::new(settings.fetch).map_err(anyhow::Error::msg)?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let mut articles = Vec::new();
+        for u in &urls {
+            match rt.block_on(crate::feeds::fetch_articles(&fetcher, u)) {
+                Ok(a) => articles.extend(a),
+                Err(e) => out.failures.push(format!("{u}: {e}")),
+            }
+        }
+        let report = engine.ingest(articles, &mut |_| {})?;
+        out.report.merge(&report);
+    }
     for f in &out.skipped {
         eprintln!("newsdesk: skipped {f}");
     }

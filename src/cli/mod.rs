@@ -1,6 +1,7 @@
 //! Command-line face: clap derive with `NEWSDESK_*` env on every flag, validated once into
 //! settings, then one function per subcommand. `main.rs` only calls [`main_with`].
 
+pub mod feeds;
 pub mod query;
 pub mod serve;
 
@@ -40,8 +41,10 @@ pub struct Cli {
 pub enum Command {
     /// Start the HTTP service (ingests the demo corpus on first start).
     Serve(serve::ServeArgs),
-    /// Ingest files, directories or globs (`-` for stdin) into the data dir.
+    /// Ingest files, directories, globs (`-` for stdin) or http(s) URLs into the data dir.
     Ingest(IngestArgs),
+    /// Follow live feeds: add, list, remove, import OPML, refresh.
+    Feeds(feeds::FeedsArgs),
     /// Parse articles and print one JSON object per article (no store involved).
     Parse(ParseArgs),
     /// Embed texts from stdin, one JSON array of 384 floats per line.
@@ -59,7 +62,7 @@ pub enum Command {
 /// `newsdesk ingest`.
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// Files, directories (recursively), globs, or `-` for stdin.
+    /// Files, directories (recursively), globs, `-` for stdin, or http(s) URLs fetched once.
     #[arg(required = true)]
     pub paths: Vec<String>,
     /// Default time zone for dates without one, as an offset like +05:30.
@@ -68,6 +71,9 @@ pub struct IngestArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// How URLs are fetched.
+    #[command(flatten)]
+    pub feeds: feeds::FeedFlags,
 }
 
 /// `newsdesk parse`.
@@ -106,6 +112,7 @@ pub fn main_with(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve(args) => serve::run(&cli.data, &model_dir, args),
         Command::Ingest(args) => ingest::run(&cli.data, &model_dir, args),
+        Command::Feeds(args) => feeds::run(&cli.data, &model_dir, args),
         Command::Parse(args) => {
             parse::run_parse(&args.paths, args.sentences, args.passages, &model_dir)
         }

@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::engine::{Engine, EngineConfig};
+use crate::feeds::{FeedSettings, Feeds};
 use crate::http::{app, AppState, HttpSettings};
 
 /// `newsdesk serve` flags.
@@ -41,6 +42,9 @@ pub struct ServeArgs {
     /// Word-piece budget of a passage (a data dir keeps the value it was built with).
     #[arg(long, env = "NEWSDESK_PASSAGE_BUDGET", default_value_t = 128)]
     pub passage_budget: usize,
+    /// Feed client and scheduler.
+    #[command(flatten)]
+    pub feeds: super::feeds::FeedFlags,
 }
 
 /// Validated serve settings.
@@ -54,6 +58,8 @@ pub struct ServeSettings {
     pub engine: EngineConfig,
     /// Demo corpus to load into an empty data dir, if any.
     pub demo: Option<PathBuf>,
+    /// Feed client and scheduler limits.
+    pub feeds: FeedSettings,
 }
 
 impl ServeArgs {
@@ -76,6 +82,7 @@ impl ServeArgs {
             (16..=256).contains(&self.passage_budget),
             "--passage-budget must be between 16 and 256 word pieces"
         );
+        let feeds = self.feeds.validate()?;
         let nonempty = |k: Option<String>| k.filter(|s| !s.trim().is_empty());
         let mut engine = EngineConfig::new(data);
         engine.model_dir = model.to_path_buf();
@@ -95,6 +102,7 @@ impl ServeArgs {
             } else {
                 Some(self.demo_dir.unwrap_or_else(default_demo_dir))
             },
+            feeds,
         })
     }
 }
@@ -162,8 +170,9 @@ pub async fn serve_listener(
     let loader = state.clone();
     let engine_cfg = settings.engine.clone();
     let demo = settings.demo.clone();
+    let feeds = settings.feeds.clone();
     tokio::task::spawn_blocking(move || {
-        if let Err(e) = load(engine_cfg, demo.as_deref(), &loader) {
+        if let Err(e) = load(engine_cfg, demo.as_deref(), feeds, &loader) {
             tracing::error!("could not load the engine: {e:#}");
             std::process::exit(1);
         }
@@ -175,7 +184,12 @@ pub async fn serve_listener(
     Ok(())
 }
 
-fn load(cfg: EngineConfig, demo: Option<&Path>, state: &AppState) -> anyhow::Result<()> {
+fn load(
+    cfg: EngineConfig,
+    demo: Option<&Path>,
+    feeds: FeedSettings,
+    state: &AppState,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let engine = Engine::open(cfg)?;
     let stats = engine.stats()?;
@@ -187,6 +201,8 @@ fn load(cfg: EngineConfig, demo: Option<&Path>, state: &AppState) -> anyhow::Res
         started.elapsed().as_secs_f64()
     );
     state.set_engine(engine.clone());
+    let feeds = Feeds::new(engine.clone(), feeds)?;
+    state.set_feeds(feeds.clone());
     if let Some(dir) = demo {
         if engine.is_empty()? {
             let files = demo_files(dir);
@@ -214,6 +230,9 @@ fn load(cfg: EngineConfig, demo: Option<&Path>, state: &AppState) -> anyhow::Res
         }
     }
     state.set_ready();
+    // Polling starts once the engine is ready; this runs on the runtime's blocking pool, so
+    // the scheduler task lands on the runtime.
+    feeds.start();
     tracing::info!("ready");
     Ok(())
 }

@@ -444,6 +444,11 @@ impl Engine {
     pub fn data_dir(&self) -> &Path {
         &self.cfg.data_dir
     }
+
+    /// The store, for the layers that keep their own records in it (feed subscriptions).
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
 }
 
 struct Prepared {

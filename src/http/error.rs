@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use crate::embed::EmbedError;
 use crate::error::Error;
+use crate::feeds::FeedError;
 use crate::ingest::IngestError;
 
 /// An error on its way to the client.
@@ -73,6 +74,7 @@ impl From<Error> for ApiError {
                 format!("no document with id {id:?}"),
             ),
             Error::Ingest(e) => ingest_error(e),
+            Error::Feed(e) => feed_error(e),
             Error::Embed(EmbedError::Overloaded) => {
                 ApiError::unavailable("overloaded", "the model is busy; retry shortly", 1)
             }
@@ -105,6 +107,32 @@ impl From<Error> for ApiError {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m)
             }
         }
+    }
+}
+
+/// Feed refusals keep their own codes: bad input 400, unknown feed 404, the subscription
+/// limit 409; store and internal failures 500.
+pub fn feed_error(e: FeedError) -> ApiError {
+    let status = match &e {
+        FeedError::InvalidUrl(_)
+        | FeedError::PrivateAddress(_)
+        | FeedError::IntervalOutOfRange { .. }
+        | FeedError::InvalidField(_)
+        | FeedError::InvalidOpml(_) => StatusCode::BAD_REQUEST,
+        FeedError::NotFound(_) => StatusCode::NOT_FOUND,
+        FeedError::TooMany(_) => StatusCode::CONFLICT,
+        FeedError::Fetch(_) => StatusCode::BAD_GATEWAY,
+        FeedError::Store(_) | FeedError::Internal(_) => {
+            tracing::error!(error = %e, "feed service failure");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    };
+    ApiError::new(status, e.code(), e.to_string())
+}
+
+impl From<FeedError> for ApiError {
+    fn from(e: FeedError) -> Self {
+        feed_error(e)
     }
 }
 

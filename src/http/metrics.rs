@@ -1,5 +1,6 @@
 //! Prometheus metrics: request counts and latencies per route (recorded by a route layer),
-//! plus engine gauges (articles, passages, index points, embedding batches) read at scrape time.
+//! plus engine gauges (articles, passages, index points, embedding batches) and feed figures
+//! (fetches by outcome, new items, feeds, failing feeds) read at scrape time.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -18,9 +19,13 @@ use prometheus_client::registry::Registry;
 
 use super::AppState;
 use crate::engine::Engine;
+use crate::feeds::Feeds;
 
 /// The engine once loaded, shared by the router state and the scrape-time collector.
 pub(crate) type EngineSlot = Arc<OnceLock<Arc<Engine>>>;
+
+/// The feed service once started, likewise.
+pub(crate) type FeedsSlot = Arc<OnceLock<Arc<Feeds>>>;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -113,9 +118,56 @@ impl Collector for EngineCollector {
     }
 }
 
+/// Feed figures read at scrape time. The outcome labels are a fixed set (`ok`,
+/// `not_modified` and the failure kinds), every one always present.
+struct FeedsCollector(FeedsSlot);
+
+impl std::fmt::Debug for FeedsCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FeedsCollector")
+    }
+}
+
+impl Collector for FeedsCollector {
+    fn encode(&self, mut enc: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let Some(feeds) = self.0.get() else {
+            return Ok(());
+        };
+        let counts = feeds.counts();
+        let mut family = enc.encode_descriptor(
+            "feed_fetches",
+            "Feed fetches by outcome",
+            None,
+            prometheus_client::metrics::MetricType::Counter,
+        )?;
+        for (outcome, n) in &counts.by_outcome {
+            let labels = [("outcome", *outcome)];
+            ConstCounter::new(*n).encode(family.encode_family(&labels)?)?;
+        }
+        let c = ConstCounter::new(counts.items_new);
+        c.encode(enc.encode_descriptor(
+            "feed_items_new",
+            "Feed items new to the store",
+            None,
+            c.metric_type(),
+        )?)?;
+        // A store that cannot be read leaves the gauges out rather than reporting zeros.
+        if let Ok((all, failing)) = feeds.gauges() {
+            for (name, help, v) in [
+                ("feeds", "Feeds subscribed", all),
+                ("feeds_failing", "Feeds whose last fetch failed", failing),
+            ] {
+                let g = ConstGauge::new(v as i64);
+                g.encode(enc.encode_descriptor(name, help, None, g.metric_type())?)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Metrics {
-    /// A registry whose engine figures come from `engine` once it is loaded.
-    pub(crate) fn new(engine: EngineSlot) -> Self {
+    /// A registry whose engine and feed figures come from the slots once they are filled.
+    pub(crate) fn new(engine: EngineSlot, feeds: FeedsSlot) -> Self {
         let mut registry = Registry::with_prefix("newsdesk");
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(
@@ -132,6 +184,7 @@ impl Metrics {
             latency.clone(),
         );
         registry.register_collector(Box::new(EngineCollector(engine)));
+        registry.register_collector(Box::new(FeedsCollector(feeds)));
         Metrics {
             registry,
             requests,
@@ -189,7 +242,7 @@ mod tests {
 
     #[test]
     fn unknown_methods_share_one_label() {
-        let m = Metrics::new(Arc::new(OnceLock::new()));
+        let m = Metrics::new(Arc::new(OnceLock::new()), Arc::new(OnceLock::new()));
         for name in ["AAAA", "BBBB", "CCCC"] {
             let method = Method::from_bytes(name.as_bytes()).unwrap();
             m.observe(&method, "unmatched", 405, 0.001);

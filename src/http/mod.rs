@@ -6,6 +6,7 @@
 //! reads when a read key is set) → handler.
 
 pub mod error;
+mod feeds;
 mod metrics;
 mod openapi;
 mod routes;
@@ -25,13 +26,14 @@ use tokio::sync::Semaphore;
 
 use crate::engine::Engine;
 use crate::error::Error;
+use crate::feeds::Feeds;
 pub use error::ApiError;
 pub use metrics::Metrics;
 
 /// HTTP-level settings (validated by the CLI layer).
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
-    /// Bearer key required for `POST/DELETE /v1/documents` when set.
+    /// Bearer key required for `POST/DELETE /v1/documents` and the feed writes when set.
     pub api_key: Option<String>,
     /// Bearer key required for the read endpoints when set (the write key also works).
     pub read_key: Option<String>,
@@ -63,6 +65,7 @@ pub struct AppState {
 
 struct Inner {
     engine: metrics::EngineSlot,
+    feeds: metrics::FeedsSlot,
     ready: AtomicBool,
     settings: HttpSettings,
     metrics: Metrics,
@@ -73,10 +76,12 @@ impl AppState {
     /// A state with no engine yet: `/health` answers, `/ready` and the API answer 503.
     pub fn new(settings: HttpSettings) -> Self {
         let engine: metrics::EngineSlot = Arc::new(OnceLock::new());
+        let feeds: metrics::FeedsSlot = Arc::new(OnceLock::new());
         AppState {
             inner: Arc::new(Inner {
-                metrics: Metrics::new(engine.clone()),
+                metrics: Metrics::new(engine.clone(), feeds.clone()),
                 engine,
+                feeds,
                 ready: AtomicBool::new(false),
                 limiter: Arc::new(Semaphore::new(settings.max_in_flight.max(1))),
                 settings,
@@ -92,9 +97,39 @@ impl AppState {
         s
     }
 
+    /// A ready state around an opened engine and its feed service.
+    pub fn ready_with_feeds(
+        engine: Arc<Engine>,
+        settings: HttpSettings,
+        feeds: Arc<Feeds>,
+    ) -> Self {
+        let s = AppState::new(settings);
+        s.set_engine(engine);
+        s.set_feeds(feeds);
+        s.set_ready();
+        s
+    }
+
     /// Hands the loaded engine to the router.
     pub fn set_engine(&self, engine: Arc<Engine>) {
         let _ = self.inner.engine.set(engine);
+    }
+
+    /// Hands the feed service to the router (`/v1/feeds`).
+    pub fn set_feeds(&self, feeds: Arc<Feeds>) {
+        let _ = self.inner.feeds.set(feeds);
+    }
+
+    /// The feed service: 503 while loading, 501 when this server runs without one.
+    pub fn feeds(&self) -> Result<Arc<Feeds>, ApiError> {
+        self.engine()?;
+        self.inner.feeds.get().cloned().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "feeds_disabled",
+                "this server does not follow feeds",
+            )
+        })
     }
 
     /// Marks the service ready (model and index loaded, demo corpus in).
@@ -176,6 +211,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/search", post(routes::search))
         .route("/v1/summarize", post(routes::summarize))
         .route("/v1/documents/{id}", get(routes::get_document))
+        .route("/v1/feeds", get(feeds::list_feeds))
+        .route("/v1/feeds/{id}", get(feeds::get_feed))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_read_key,
@@ -186,6 +223,9 @@ pub fn app(state: AppState) -> Router {
             "/v1/documents/{id}",
             axum::routing::delete(routes::delete_document),
         )
+        .route("/v1/feeds", post(feeds::post_feeds))
+        .route("/v1/feeds/{id}", axum::routing::delete(feeds::delete_feed))
+        .route("/v1/feeds/{id}/refresh", post(feeds::refresh_feed))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_write_key,

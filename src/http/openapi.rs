@@ -3,14 +3,14 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::routes;
+use super::{feeds, routes};
 
 /// The API description served at `/openapi.json`.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "newsdesk",
-        description = "News articles in, cited answers out: ask, brief, search, summarize, documents."
+        description = "News articles in, cited answers out: ask, brief, search, summarize, documents, feeds."
     ),
     paths(
         routes::ask,
@@ -20,6 +20,11 @@ use super::routes;
         routes::post_documents,
         routes::get_document,
         routes::delete_document,
+        feeds::post_feeds,
+        feeds::list_feeds,
+        feeds::get_feed,
+        feeds::delete_feed,
+        feeds::refresh_feed,
         routes::health,
         routes::ready,
         routes::metrics

@@ -140,6 +140,16 @@ pub(crate) fn declared_encoding(b: &[u8]) -> Option<String> {
 
 /// Decodes bytes of any supported encoding to UTF-8 text (BOM removed).
 pub(crate) fn decode(bytes: &[u8]) -> Decoded {
+    decode_with(bytes, None)
+}
+
+/// Like [`decode`], with the charset the transport declared (HTTP `Content-Type`). Precedence:
+/// byte-order mark, then the transport's charset, then the XML declaration, then UTF-8, then a
+/// guess. The transport's charset is overruled in two cases, each with a warning: a UTF-16/32
+/// label on bytes that are evidently ASCII-compatible, and a legacy label on bytes that are valid
+/// UTF-8 and declare UTF-8 themselves (servers that stamp every response ISO-8859-1); an unknown
+/// label is ignored. When it says UTF-8 but the bytes are not, the XML declaration decides.
+pub(crate) fn decode_with(bytes: &[u8], charset: Option<&str>) -> Decoded {
     let mut warnings = Vec::new();
     if let Some((enc, bom_len)) = sniff_bom(bytes) {
         let body = &bytes[bom_len..];
@@ -187,6 +197,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Decoded {
             encoding: wide_name(w),
             warnings,
         };
+    }
+    if let Some(label) = charset.map(|c| c.trim().trim_matches(['"', '\'']).to_string()) {
+        if let Some(d) = decode_transport(bytes, &label, &mut warnings) {
+            return d;
+        }
     }
     if let Some(label) = declared_encoding(bytes) {
         match Encoding::for_label(label.as_bytes()) {
@@ -249,6 +264,66 @@ pub(crate) fn decode(bytes: &[u8]) -> Decoded {
     }
 }
 
+/// Decodes with the transport's charset `label`, or `None` (with a warning) when the label is
+/// overruled; see [`decode_with`].
+fn decode_transport(bytes: &[u8], label: &str, warnings: &mut Vec<String>) -> Option<Decoded> {
+    let Some(e) = Encoding::for_label(label.as_bytes()) else {
+        warnings.push(format!(
+            "unknown charset {label:?} declared by the server; ignored"
+        ));
+        return None;
+    };
+    if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE {
+        warnings.push(format!(
+            "the server declared {} but the bytes are ASCII-compatible; ignored",
+            e.name()
+        ));
+        return None;
+    }
+    let own = declared_encoding(bytes).and_then(|l| Encoding::for_label(l.as_bytes()));
+    if e == encoding_rs::UTF_8 {
+        let (s, had_errors) = e.decode_without_bom_handling(bytes);
+        if had_errors {
+            if let Some(own) = own.filter(|o| *o != encoding_rs::UTF_8) {
+                warnings.push(format!(
+                    "the server declared UTF-8 but the bytes are not; decoded as {} as the \
+                     document declares",
+                    own.name()
+                ));
+                return None;
+            }
+            warnings.push(
+                "declared UTF-8 by the server but has invalid byte sequences; replaced with U+FFFD"
+                    .into(),
+            );
+        }
+        return Some(Decoded {
+            text: s.into_owned(),
+            encoding: e.name(),
+            warnings: std::mem::take(warnings),
+        });
+    }
+    if own == Some(encoding_rs::UTF_8) && !bytes.is_ascii() && std::str::from_utf8(bytes).is_ok() {
+        warnings.push(format!(
+            "the server declared {} but the document is UTF-8, as it declares; decoded as UTF-8",
+            e.name()
+        ));
+        return None;
+    }
+    let (s, had_errors) = e.decode_without_bom_handling(bytes);
+    if had_errors {
+        warnings.push(format!(
+            "bytes invalid in the {} the server declared were replaced with U+FFFD",
+            e.name()
+        ));
+    }
+    Some(Decoded {
+        text: s.into_owned(),
+        encoding: e.name(),
+        warnings: std::mem::take(warnings),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,5 +381,54 @@ mod tests {
         );
         assert!(d.text.contains("don\u{2019}t"), "{}", d.text);
         assert!(d.text.contains("São Paulo"));
+    }
+
+    #[test]
+    fn the_transport_charset_outranks_the_declaration_but_not_a_bom() {
+        // Undeclared legacy bytes: the server's charset decides (a guess could pick another).
+        let d = decode_with(
+            b"<rss><title>\xa35 a month</title></rss>",
+            Some("ISO-8859-15"),
+        );
+        assert_eq!(d.text, "<rss><title>£5 a month</title></rss>");
+        assert_eq!(d.encoding, "ISO-8859-15");
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        // KOI8-R bytes declared by the server, a wrong declaration inside: the server wins.
+        let d = decode_with(
+            b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><a>\xf0\xd2\xc1\xd7\xc4\xc1</a>",
+            Some("\"koi8-r\""),
+        );
+        assert!(d.text.ends_with("<a>Правда</a>"), "{}", d.text);
+        // A BOM outranks the server.
+        let d = decode_with(b"\xEF\xBB\xBF<a>\xc2\xa3</a>", Some("iso-8859-1"));
+        assert_eq!(d.text, "<a>£</a>");
+    }
+
+    #[test]
+    fn a_wrong_transport_charset_is_overruled_with_a_warning() {
+        // UTF-8 bytes that say so, stamped ISO-8859-1 by the server: read as UTF-8.
+        let b = "<?xml version=\"1.0\" encoding=\"utf-8\"?><a>£5</a>".as_bytes();
+        let d = decode_with(b, Some("iso-8859-1"));
+        assert!(d.text.ends_with("<a>£5</a>"), "{}", d.text);
+        assert_eq!(d.encoding, "UTF-8");
+        assert!(
+            d.warnings[0].contains("declared windows-1252"),
+            "{:?}",
+            d.warnings
+        );
+        // The server says UTF-8, the bytes are Latin-1 and say so.
+        let d = decode_with(
+            b"<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><a>caf\xe9</a>",
+            Some("utf-8"),
+        );
+        assert!(d.text.ends_with("<a>café</a>"), "{}", d.text);
+        assert!(d.warnings[0].contains("not"), "{:?}", d.warnings);
+        // UTF-16 on ASCII bytes, and an unknown label: ignored.
+        let d = decode_with(b"<a>x</a>", Some("utf-16"));
+        assert_eq!((d.text.as_str(), d.encoding), ("<a>x</a>", "UTF-8"));
+        assert!(d.warnings[0].contains("ASCII-compatible"));
+        let d = decode_with(b"<a>x</a>", Some("no-such-charset"));
+        assert_eq!(d.text, "<a>x</a>");
+        assert!(d.warnings[0].contains("unknown charset"));
     }
 }

@@ -487,7 +487,8 @@ pub(crate) fn record_to_article(
                 .map(clean_line)
                 .unwrap_or_else(|| clean_line(&n.text()));
             (!s.is_empty()).then_some(s)
-        });
+        })
+        .or_else(|| opts.feed_category.clone());
     let source = fields_of(rec, FieldKind::Source)
         .into_iter()
         .find_map(|n| {
@@ -498,6 +499,7 @@ pub(crate) fn record_to_article(
                 n.attr("url").and_then(host_of)
             }
         })
+        .or_else(|| opts.feed_source.clone())
         .or_else(|| meta.link.as_deref().and_then(host_of))
         .or_else(|| meta.title.clone())
         .or_else(|| link.as_deref().and_then(host_of))

@@ -168,6 +168,7 @@ fn object_to_article(
     .and_then(as_text)
     .map(|s| s.trim().to_string())
     .filter(|s| !s.is_empty())
+    .or_else(|| opts.feed_source.clone())
     .or_else(|| url.as_deref().and_then(host_of))
     .or_else(|| opts.source_hint.clone());
     let author = get(
@@ -188,7 +189,8 @@ fn object_to_article(
     )
     .and_then(as_text)
     .map(|s| s.trim().to_string())
-    .filter(|s| !s.is_empty());
+    .filter(|s| !s.is_empty())
+    .or_else(|| opts.feed_category.clone());
     let own_id = get(
         obj,
         &[

@@ -103,6 +103,15 @@ pub struct IngestOptions {
     pub now: DateTime<FixedOffset>,
     /// Source name to use when the document names none (e.g. from the file name or the caller).
     pub source_hint: Option<String>,
+    /// Source for items that name none of their own, ahead of what the surrounding feed says
+    /// (its link's host, its title): the display name a subscriber gave a feed.
+    pub feed_source: Option<String>,
+    /// Category for items that name none.
+    pub feed_category: Option<String>,
+    /// Character encoding the transport declared (the `charset` of an HTTP `Content-Type`).
+    /// It outranks the document's own XML declaration (RFC 7303); a byte-order mark outranks
+    /// both. See `decode` for the two cases where a declared charset is overruled.
+    pub charset: Option<String>,
 }
 
 impl Default for IngestOptions {
@@ -111,6 +120,9 @@ impl Default for IngestOptions {
             default_tz: FixedOffset::east_opt(5 * 3600 + 1800).expect("valid offset"),
             now: Utc::now().fixed_offset(),
             source_hint: None,
+            feed_source: None,
+            feed_category: None,
+            charset: None,
         }
     }
 }
@@ -246,6 +258,12 @@ fn detect_text(text: &str) -> Option<Format> {
     Some(Format::Wire)
 }
 
+/// Bytes → UTF-8 text the way every document is decoded (BOM, UTF-16/32, the XML declaration,
+/// a guess for undeclared legacy bytes), for readers of other XML such as OPML.
+pub fn decode_text(bytes: &[u8]) -> String {
+    decode::decode(bytes).text
+}
+
 /// Detects the format from the content alone; `None` for empty input, binary data or HTML pages.
 pub fn detect_format(bytes: &[u8]) -> Option<Format> {
     let head = &bytes[..bytes.len().min(64 * 1024)];
@@ -355,7 +373,7 @@ pub fn parse_batch(
     format: Option<Format>,
     opts: &IngestOptions,
 ) -> Result<Batch, IngestError> {
-    let d = decode::decode(bytes);
+    let d = decode::decode_with(bytes, opts.charset.as_deref());
     let mut warnings = d.warnings;
     let text = d.text;
     if text.trim().is_empty() {
@@ -630,7 +648,9 @@ mod tests {
         assert!(p.articles[1].id.starts_with("1#"));
         assert_eq!(p.articles[2].body, "headline only", "a headline-only item");
         assert!(
-            p.warnings.iter().any(|w| w.starts_with("item 4 has neither")),
+            p.warnings
+                .iter()
+                .any(|w| w.starts_with("item 4 has neither")),
             "{:?}",
             p.warnings
         );

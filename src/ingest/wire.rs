@@ -59,7 +59,10 @@ pub(crate) fn parse_wire(text: &str, opts: &IngestOptions) -> Result<Article, In
     };
     let mut published = None;
     let mut date_inferred = false;
-    let mut source = opts.source_hint.clone();
+    let mut source = opts
+        .feed_source
+        .clone()
+        .or_else(|| opts.source_hint.clone());
     if let Some(d) = parse_dateline(&body) {
         if let (Some(m), Some(day)) = (d.month, d.day) {
             let date = match d.year {
@@ -90,7 +93,7 @@ pub(crate) fn parse_wire(text: &str, opts: &IngestOptions) -> Result<Article, In
         source,
         url: None,
         author: None,
-        category: None,
+        category: opts.feed_category.clone(),
         published,
         date_inferred,
         dateline: None,

@@ -15,7 +15,8 @@
 //! Tables (all created at open):
 //! `meta` (str → bytes: manifest JSON, counters), `articles` (id → article JSON),
 //! `article_info` (id → [`ArticleInfo`], small, scanned at start-up), `passages` (pid → record),
-//! `passage_vectors` (pid → f32 LE), `sentences` ((id, n) → span + f32 LE vector).
+//! `passage_vectors` (pid → f32 LE), `sentences` ((id, n) → span + f32 LE vector), and the feed
+//! subscriptions `feeds` and `feed_items` (`store/feeds.rs`).
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -27,6 +28,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::article::Article;
+
+mod feeds;
+pub use feeds::FeedInsert;
 
 /// Version of the on-disk layout of this module. Bump on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
@@ -385,6 +389,7 @@ impl Store {
             w.open_table(PASSAGES)?;
             w.open_table(PASSAGE_VECTORS)?;
             w.open_table(SENTENCES)?;
+            feeds::create_tables(&w)?;
         }
         w.commit()?;
         Ok(Store {
