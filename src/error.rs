@@ -4,6 +4,7 @@
 
 use crate::{
     embed::EmbedError, feeds::FeedError, index::IndexError, ingest::IngestError, store::StoreError,
+    text::TextError,
 };
 
 /// Anything the engine can refuse or fail at.
@@ -12,6 +13,9 @@ pub enum Error {
     /// The input document could not be read (bad XML, unknown format, empty…).
     #[error(transparent)]
     Ingest(#[from] IngestError),
+    /// Text tools could not be set up (the tokenizer that measures passages).
+    #[error(transparent)]
+    Text(#[from] TextError),
     /// The model could not run (missing or corrupt model, tokenizer failure, overload).
     #[error(transparent)]
     Embed(#[from] EmbedError),
@@ -35,9 +39,19 @@ pub enum Error {
     /// No document with this id.
     #[error("no document with id {0:?}")]
     NotFound(String),
-    /// Something outside the request went wrong (I/O on the data dir, a worker panicked…).
-    #[error("{0}")]
-    Internal(String),
+    /// Something outside the request went wrong (a worker panicked, a task was lost…): what
+    /// was being done, and the error behind it (kept for the log's source chain).
+    #[error("{context}")]
+    Internal {
+        /// What was being done.
+        context: String,
+        /// Why it failed.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// I/O on the data dir failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 impl Error {
@@ -48,12 +62,38 @@ impl Error {
             message: message.into(),
         }
     }
+
+    /// An internal failure while doing `context`, caused by `source`.
+    pub fn internal(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Error::Internal {
+            context: context.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// The error and every cause under it, joined with ": " (for logs).
+    pub fn chain(&self) -> String {
+        chain(self)
+    }
 }
 
-impl From<std::io::Error> for Error {
-    fn from(e: std::io::Error) -> Self {
-        Error::Internal(format!("I/O error: {e}"))
+/// Any error and every cause under it, joined with ": " (a cause its parent's message already
+/// ends with is not repeated).
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(e) = cur {
+        let s = e.to_string();
+        if !out.ends_with(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        cur = e.source();
     }
+    out
 }
 
 /// Result with the top-level error.

@@ -449,8 +449,79 @@ async fn writes_need_the_api_key_when_set_and_reads_the_read_key() {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let (s, _) = send(&r, req("r-key", "/v1/search", &q)).await;
     assert_eq!(s, StatusCode::OK);
+    // The scheme is case-insensitive; a wrong key is told apart from a missing one.
+    let lower = axum::http::Request::post("/v1/search")
+        .header("content-type", "application/json")
+        .header("authorization", "bearer r-key")
+        .body(axum::body::Body::from(q.to_string()))
+        .unwrap();
+    assert_eq!(
+        send(&r, lower).await.0,
+        StatusCode::OK,
+        "bearer in lower case"
+    );
+    let (s, b) = send(&r, req("nope", "/v1/search", &q)).await;
+    assert_error(&(s, b.clone()), StatusCode::UNAUTHORIZED, "unauthorized");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not accepted"),
+        "{b}"
+    );
+    // Every read is covered: documents and metrics too.
+    let (s, _) = get(&r, "/v1/documents/k-1").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "documents need the read key");
+    let (s, _) = get(&r, "/metrics").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "metrics need the read key");
+    let with_key = |path: &str| {
+        axum::http::Request::get(path)
+            .header("authorization", "Bearer r-key")
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    assert_eq!(
+        send(&r, with_key("/v1/documents/k-1")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(send(&r, with_key("/metrics")).await.0, StatusCode::OK);
     let (s, _) = get(&r, "/health").await;
     assert_eq!(s, StatusCode::OK, "health stays open");
+    let (s, b) = get(&r, "/ready").await;
+    assert_eq!(s, StatusCode::OK, "ready stays open");
+    assert!(
+        b.get("articles").is_none(),
+        "no counts without the key: {b}"
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let r = router(shared_engine());
+    let resp = tower::ServiceExt::oneshot(
+        r.clone(),
+        axum::http::Request::get("/health")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let id = resp.headers().get("x-request-id").expect("an id is made");
+    assert!(id.len() >= 16, "{id:?}");
+    let resp = tower::ServiceExt::oneshot(
+        r,
+        axum::http::Request::get("/health")
+            .header("x-request-id", "client-chosen-1")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        resp.headers()["x-request-id"],
+        "client-chosen-1",
+        "a client's id is kept"
+    );
 }
 
 #[tokio::test]
@@ -460,7 +531,10 @@ async fn ops_endpoints() {
     assert_eq!((s, b["status"].as_str()), (StatusCode::OK, Some("ok")));
     let (s, b) = get(&r, "/ready").await;
     assert_eq!(s, StatusCode::OK);
-    assert!(b["articles"].as_u64().unwrap() >= 2);
+    assert!(
+        b["articles"].as_u64().unwrap() >= 2,
+        "counts without a read key: {b}"
+    );
     let (s, spec) = get(&r, "/openapi.json").await;
     assert_eq!(s, StatusCode::OK);
     for p in [

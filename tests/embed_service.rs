@@ -49,63 +49,61 @@ fn query_and_batch_agree_and_order_is_kept() {
     assert_eq!(best, 7);
 }
 
+/// Waits for `ok`, failing the test (not hanging it) if it never comes.
+fn wait_for(what: &str, ok: &dyn Fn() -> bool) {
+    let t0 = std::time::Instant::now();
+    while !ok() {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        assert!(t0.elapsed().as_secs() < 120, "gave up waiting for {what}");
+    }
+}
+
 #[test]
-fn a_query_completes_while_a_large_bulk_job_is_running_and_queued() {
+fn a_query_is_answered_while_bulk_jobs_run_and_wait() {
     let service = EmbedService::start(embedder(), EmbedServiceOptions::default());
     let ps = passages();
-    // ~180 long passages: seconds of bulk work, hundreds of times one query.
-    let big: Vec<String> = ps.iter().cycle().take(ps.len() * 3).cloned().collect();
+    // Bulk work is held at a batch boundary, so the jobs below are certainly unfinished (one
+    // taken and running, one queued) when the query is asked, however fast the machine is.
+    let hold = service.hold_bulk();
+    let big: Vec<String> = ps.iter().cycle().take(ps.len() * 2).cloned().collect();
     let n_big = big.len();
     let bulk_done = Arc::new(AtomicBool::new(false));
-    let s2 = service.clone();
-    let d2 = bulk_done.clone();
+    let (s2, d2) = (service.clone(), bulk_done.clone());
     let bulk = std::thread::spawn(move || {
         let r = s2.bulk_blocking(big);
         d2.store(true, Ordering::SeqCst);
         r
     });
-    // The big job must be the one running (not the small one, which would finish at once).
-    while service.stats().bulk_running == 0 {
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
-    // A second bulk job waits in the queue behind the first.
-    let s3 = service.clone();
+    wait_for("the big job to start", &|| {
+        service.stats().bulk_running == 1
+    });
     let small: Vec<String> = ps.iter().take(5).cloned().collect();
     let queued_done = Arc::new(AtomicBool::new(false));
-    let qd = queued_done.clone();
+    let (s3, qd) = (service.clone(), queued_done.clone());
     let queued = std::thread::spawn(move || {
         let r = s3.bulk_blocking(small);
         qd.store(true, Ordering::SeqCst);
         r
     });
-    // Wait until the small job is queued and the big one is really running on the model.
-    while service.stats().bulk_queued == 0 || service.stats().model.batches == 0 {
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    wait_for("the small job to queue", &|| {
+        service.stats().bulk_queued == 1
+    });
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
     let q = rt
         .block_on(service.query("Which agency convened the cluster consultation?".into()))
         .unwrap();
-    // The query finished while the big job was still going.
-    assert!(
-        !bulk_done.load(Ordering::SeqCst),
-        "query waited behind the bulk job"
-    );
-    assert!(
-        !queued_done.load(Ordering::SeqCst),
-        "query waited behind the queued job"
-    );
+    assert!(!bulk_done.load(Ordering::SeqCst) && !queued_done.load(Ordering::SeqCst));
     assert_eq!(q.len(), 384);
     let direct = embedder()
         .embed_query("Which agency convened the cluster consultation?")
         .unwrap();
     assert!(cosine(&q, &direct) > 0.99999);
-    let stats = service.stats();
-    assert!(stats.model.queries >= 1);
-    let out = bulk.join().unwrap().unwrap();
-    assert_eq!(out.len(), n_big);
+    assert!(service.stats().model.queries >= 1);
+    // Released, both jobs complete, in order.
+    drop(hold);
+    assert_eq!(bulk.join().unwrap().unwrap().len(), n_big);
     assert_eq!(queued.join().unwrap().unwrap().len(), 5);
 }
 
@@ -118,37 +116,23 @@ fn full_bulk_queue_answers_overloaded_at_once() {
             ..Default::default()
         },
     );
-    // A job long enough (several seconds) that it is still running while we probe.
-    let job: Vec<String> = std::iter::repeat_n(passages(), 3).flatten().collect();
-    // One job running, one waiting: submitted one after the other, each confirmed in turn, so
-    // no scheduling order can leave room in the queue.
-    let wait_for = |what: &str, ok: &dyn Fn() -> bool| {
-        let t0 = std::time::Instant::now();
-        while !ok() {
-            std::thread::sleep(std::time::Duration::from_millis(1));
-            assert!(t0.elapsed().as_secs() < 60, "timed out waiting for {what}");
-        }
-    };
+    let job: Vec<String> = passages().to_vec();
+    // One job taken and held, one waiting: the queue (of one) is full.
+    let hold = service.hold_bulk();
     let mut handles = Vec::new();
-    let s = service.clone();
-    let j = job.clone();
+    let (s, j) = (service.clone(), job.clone());
     handles.push(std::thread::spawn(move || s.bulk_blocking(j)));
     wait_for("the first job to run", &|| {
         service.stats().bulk_running == 1
     });
-    let s = service.clone();
-    let j = job.clone();
+    let (s, j) = (service.clone(), job.clone());
     handles.push(std::thread::spawn(move || s.bulk_blocking(j)));
     wait_for("the second job to queue", &|| {
         service.stats().bulk_queued == 1
     });
-    let started = std::time::Instant::now();
+    // The third is refused while both are still held: it cannot have waited for room.
     let third = service.bulk_blocking(job.clone());
     assert!(matches!(third, Err(EmbedError::Overloaded)), "{third:?}");
-    assert!(
-        started.elapsed().as_millis() < 1000,
-        "refusal must not wait for the queue"
-    );
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -157,10 +141,41 @@ fn full_bulk_queue_answers_overloaded_at_once() {
         Err(EmbedError::Overloaded)
     ));
     assert_eq!(service.stats().rejected, 2);
-    // Both accepted jobs complete.
+    drop(hold);
     for h in handles {
         assert_eq!(h.join().unwrap().unwrap().len(), job.len());
     }
+}
+
+#[test]
+fn a_bulk_job_whose_caller_has_gone_is_dropped() {
+    // Its own embedder, so that its counters see this test's work only.
+    let own = Arc::new(Embedder::load(&default_model_dir()).unwrap());
+    let service = EmbedService::start(own, EmbedServiceOptions::default());
+    let hold = service.hold_bulk();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let batches_before = service.stats().model.batches;
+    // The caller gives up (as an HTTP request that timed out does) while its job is held.
+    let gave_up = rt.block_on(async {
+        tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            service.bulk(passages().to_vec()),
+        )
+        .await
+    });
+    assert!(gave_up.is_err(), "the held job cannot have finished");
+    wait_for("the job to be taken", &|| service.stats().bulk_running == 1);
+    drop(hold);
+    wait_for("the job to be dropped", &|| service.stats().cancelled == 1);
+    assert_eq!(service.stats().bulk_running, 0);
+    assert_eq!(
+        service.stats().model.batches,
+        batches_before,
+        "nothing of it was embedded"
+    );
 }
 
 #[test]

@@ -5,15 +5,16 @@
 //! (blank lines skipped). Lines are embedded in chunks, so memory stays flat on long input.
 
 use crate::embed::Embedder;
+use crate::engine::EngineConfig;
 use anyhow::Context;
 use std::io::{BufRead, Write};
-use std::path::Path;
 
 /// Texts embedded per forward call.
 const CHUNK: usize = 256;
 
-pub fn run_embed(jsonl: bool, model_dir: &Path) -> anyhow::Result<()> {
-    let embedder = Embedder::load(model_dir)
+pub fn run_embed(jsonl: bool, base: &EngineConfig) -> anyhow::Result<()> {
+    let model_dir = &base.model_dir;
+    let embedder = Embedder::load_with(model_dir, base.embed.clone())
         .with_context(|| format!("loading the model from {}", model_dir.display()))?;
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();

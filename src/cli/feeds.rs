@@ -2,7 +2,6 @@
 //! dir, or on a running server with `--url`; and the feed flags shared by `serve`, `ingest` and
 //! `feeds` ([`FeedFlags`]).
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -190,7 +189,7 @@ pub enum FeedsCommand {
 }
 
 /// Runs `newsdesk feeds`.
-pub fn run(data: &Path, model: &Path, args: FeedsArgs) -> anyhow::Result<i32> {
+pub fn run(base: &EngineConfig, args: FeedsArgs) -> anyhow::Result<i32> {
     let settings = args.flags.validate()?;
     match &args.url {
         Some(base) => remote(base, args.key.as_deref(), args.json, args.command),
@@ -200,14 +199,12 @@ pub fn run(data: &Path, model: &Path, args: FeedsArgs) -> anyhow::Result<i32> {
                 .enable_all()
                 .build()?;
             anyhow::ensure!(
-                data.join(crate::store::STORE_FILE).exists()
+                base.data_dir.join(crate::store::STORE_FILE).exists()
                     || matches!(args.command, FeedsCommand::Add { .. } | FeedsCommand::Import { .. }),
                 "no data in {} — run `newsdesk serve` or `newsdesk feeds add URL` first, or pass --url",
-                data.display()
+                base.data_dir.display()
             );
-            let mut cfg = EngineConfig::new(data);
-            cfg.model_dir = model.to_path_buf();
-            let engine = Engine::open(cfg)?;
+            let engine = Engine::open(base.clone())?;
             let feeds = Feeds::new(engine, settings)?;
             rt.block_on(local(&feeds, args.json, args.command))
         }

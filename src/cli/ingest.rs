@@ -4,8 +4,6 @@
 //! `http://` or `https://` is fetched once with the feed client (its limits and address checks,
 //! see `newsdesk::feeds`) and not subscribed to.
 
-use std::path::Path;
-
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::IngestArgs;
@@ -47,11 +45,9 @@ pub fn is_url(arg: &str) -> bool {
 }
 
 /// Runs `newsdesk ingest`.
-pub fn run(data: &Path, model: &Path, args: IngestArgs) -> anyhow::Result<i32> {
+pub fn run(base: &EngineConfig, args: IngestArgs) -> anyhow::Result<i32> {
     let tz = super::parse_offset(&args.tz)?;
-    let mut cfg = EngineConfig::new(data);
-    cfg.model_dir = model.to_path_buf();
-    let engine = Engine::open(cfg)?;
+    let engine = Engine::open(base.clone())?;
     let opts = IngestOptions {
         default_tz: tz,
         ..IngestOptions::default()

@@ -9,6 +9,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::answer::RankingParams;
+use crate::embed::Isa;
+use crate::engine::EngineConfig;
+
 /// newsdesk — news articles in, cited answers out.
 #[derive(Debug, Parser)]
 #[command(name = "newsdesk", version, about, long_about = None)]
@@ -32,8 +36,67 @@ pub struct Cli {
         default_value = "info,hnsw_rs=warn,tantivy=warn"
     )]
     pub log: String,
+    /// Ranking parameters file (TOML or JSON; see README "Ranking"); defaults are built in.
+    #[arg(long, global = true, env = "NEWSDESK_RANKING", value_name = "FILE")]
+    pub ranking: Option<PathBuf>,
+    /// Threads per embedding pool (bulk and queries); default: every core.
+    #[arg(long, global = true, env = "NEWSDESK_EMBED_THREADS")]
+    pub embed_threads: Option<usize>,
+    /// Force a lower instruction set for the encoder (comparisons); default: the best the CPU has.
+    #[arg(long, global = true, env = "NEWSDESK_EMBED_ISA", value_enum)]
+    pub embed_isa: Option<IsaArg>,
+    /// Where the model's verified hash is cached; default `$XDG_CACHE_HOME/newsdesk`, else
+    /// `~/.cache/newsdesk`.
+    #[arg(long, global = true, env = "NEWSDESK_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--embed-isa` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum IsaArg {
+    /// AVX-512 kernels.
+    Avx512,
+    /// AVX2 + FMA kernels.
+    Avx2,
+    /// Portable Rust (no SIMD intrinsics).
+    Portable,
+}
+
+impl Cli {
+    /// The engine configuration every command starts from: data dir, model, embedding
+    /// options, ranking parameters.
+    pub fn engine_config(&self) -> anyhow::Result<EngineConfig> {
+        let mut cfg = EngineConfig::new(&self.data);
+        cfg.model_dir = self
+            .model
+            .clone()
+            .unwrap_or_else(crate::embed::default_model_dir);
+        cfg.embed.threads = self.embed_threads.filter(|&n| n > 0);
+        cfg.embed.isa = self.embed_isa.map(|i| match i {
+            IsaArg::Avx512 => Isa::Avx512,
+            IsaArg::Avx2 => Isa::Avx2,
+            IsaArg::Portable => Isa::Portable,
+        });
+        cfg.embed.verify.cache_dir = Some(self.cache_dir.clone().unwrap_or_else(user_cache_dir));
+        if let Some(f) = &self.ranking {
+            cfg.ranking = RankingParams::from_file(f)?;
+        }
+        Ok(cfg)
+    }
+}
+
+/// `$XDG_CACHE_HOME/newsdesk`, else `~/.cache/newsdesk`, else the system temp dir.
+fn user_cache_dir() -> PathBuf {
+    let non_empty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    if let Some(d) = non_empty("XDG_CACHE_HOME") {
+        return PathBuf::from(d).join("newsdesk");
+    }
+    if let Some(h) = non_empty("HOME") {
+        return PathBuf::from(h).join(".cache").join("newsdesk");
+    }
+    crate::embed::manifest::default_cache_dir()
 }
 
 /// Subcommands.
@@ -105,22 +168,19 @@ pub mod parse;
 /// Parses the command line and runs it; returns the process exit code.
 pub fn main_with(cli: Cli) -> anyhow::Result<i32> {
     init_logging(&cli.log);
-    let model_dir = cli
-        .model
-        .clone()
-        .unwrap_or_else(crate::embed::default_model_dir);
+    let base = cli.engine_config()?;
     match cli.command {
-        Command::Serve(args) => serve::run(&cli.data, &model_dir, args),
-        Command::Ingest(args) => ingest::run(&cli.data, &model_dir, args),
-        Command::Feeds(args) => feeds::run(&cli.data, &model_dir, args),
+        Command::Serve(args) => serve::run(&base, args),
+        Command::Ingest(args) => ingest::run(&base, args),
+        Command::Feeds(args) => feeds::run(&base, args),
         Command::Parse(args) => {
-            parse::run_parse(&args.paths, args.sentences, args.passages, &model_dir)
+            parse::run_parse(&args.paths, args.sentences, args.passages, &base.model_dir)
         }
-        Command::Embed(args) => embed::run_embed(args.jsonl, &model_dir).map(|_| 0),
-        Command::Ask(args) => query::ask(&cli.data, &model_dir, args),
-        Command::Search(args) => query::search(&cli.data, &model_dir, args),
-        Command::Brief(args) => query::brief(&cli.data, &model_dir, args),
-        Command::Summarize(args) => query::summarize(&cli.data, &model_dir, args),
+        Command::Embed(args) => embed::run_embed(args.jsonl, &base).map(|_| 0),
+        Command::Ask(args) => query::ask(&base, args),
+        Command::Search(args) => query::search(&base, args),
+        Command::Brief(args) => query::brief(&base, args),
+        Command::Summarize(args) => query::summarize(&base, args),
     }
 }
 

@@ -1,7 +1,7 @@
 //! `newsdesk ask | search | brief | summarize`: on the local data dir (no server needed) or
 //! against a running server with `--url`; readable text by default, JSON with `--json`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
@@ -123,15 +123,13 @@ pub struct SummarizeArgs {
     pub common: Common,
 }
 
-fn open_local(data: &Path, model: &Path) -> anyhow::Result<Arc<Engine>> {
+fn open_local(base: &EngineConfig) -> anyhow::Result<Arc<Engine>> {
     anyhow::ensure!(
-        data.join("newsdesk.redb").exists(),
+        base.data_dir.join("newsdesk.redb").exists(),
         "no data in {} — run `newsdesk ingest PATH…` or `newsdesk serve` first, or pass --url",
-        data.display()
+        base.data_dir.display()
     );
-    let mut cfg = EngineConfig::new(data);
-    cfg.model_dir = model.to_path_buf();
-    Ok(Engine::open(cfg)?)
+    Ok(Engine::open(base.clone())?)
 }
 
 fn remote<Req: Serialize, Resp: DeserializeOwned>(
@@ -191,7 +189,7 @@ fn cite_line(c: &answer::Citation) -> String {
 }
 
 /// Runs `newsdesk ask`.
-pub fn ask(data: &Path, model: &Path, a: AskArgs) -> anyhow::Result<i32> {
+pub fn ask(base: &EngineConfig, a: AskArgs) -> anyhow::Result<i32> {
     let req = AskRequest {
         question: a.question,
         k: Some(a.k),
@@ -201,7 +199,7 @@ pub fn ask(data: &Path, model: &Path, a: AskArgs) -> anyhow::Result<i32> {
     let resp: AskResponse = if a.common.url.is_some() {
         remote(&a.common, "/v1/ask", &req)?
     } else {
-        let engine = open_local(data, model)?;
+        let engine = open_local(base)?;
         answer::check_query(&req.question, "question")?;
         let qv = engine.embed_query_blocking(&req.question)?;
         answer::ask(&mut engine.reader()?, &req, &qv)?
@@ -229,7 +227,7 @@ pub fn ask(data: &Path, model: &Path, a: AskArgs) -> anyhow::Result<i32> {
 }
 
 /// Runs `newsdesk search`.
-pub fn search(data: &Path, model: &Path, a: SearchArgs) -> anyhow::Result<i32> {
+pub fn search(base: &EngineConfig, a: SearchArgs) -> anyhow::Result<i32> {
     let req = SearchRequest {
         query: a.query,
         k: Some(a.k),
@@ -240,7 +238,7 @@ pub fn search(data: &Path, model: &Path, a: SearchArgs) -> anyhow::Result<i32> {
     let resp: SearchResponse = if a.common.url.is_some() {
         remote(&a.common, "/v1/search", &req)?
     } else {
-        let engine = open_local(data, model)?;
+        let engine = open_local(base)?;
         answer::check_query(&req.query, "query")?;
         let qv = engine.embed_query_blocking(&req.query)?;
         answer::search(&mut engine.reader()?, &req, &qv)?
@@ -265,7 +263,7 @@ pub fn search(data: &Path, model: &Path, a: SearchArgs) -> anyhow::Result<i32> {
 }
 
 /// Runs `newsdesk brief`.
-pub fn brief(data: &Path, model: &Path, a: BriefArgs) -> anyhow::Result<i32> {
+pub fn brief(base: &EngineConfig, a: BriefArgs) -> anyhow::Result<i32> {
     let req = BriefRequest {
         topic: a.topic,
         max_words: Some(a.max_words),
@@ -275,7 +273,7 @@ pub fn brief(data: &Path, model: &Path, a: BriefArgs) -> anyhow::Result<i32> {
     let resp: BriefResponse = if a.common.url.is_some() {
         remote(&a.common, "/v1/brief", &req)?
     } else {
-        let engine = open_local(data, model)?;
+        let engine = open_local(base)?;
         answer::check_query(&req.topic, "topic")?;
         let qv = engine.embed_query_blocking(&req.topic)?;
         answer::brief(&mut engine.reader()?, &req, &qv)?
@@ -284,7 +282,7 @@ pub fn brief(data: &Path, model: &Path, a: BriefArgs) -> anyhow::Result<i32> {
 }
 
 /// Runs `newsdesk summarize`.
-pub fn summarize(data: &Path, model: &Path, a: SummarizeArgs) -> anyhow::Result<i32> {
+pub fn summarize(base: &EngineConfig, a: SummarizeArgs) -> anyhow::Result<i32> {
     let text = match &a.file {
         Some(f) => Some(String::from_utf8(crate::ingest::paths::read_input(f)?)?),
         None => None,
@@ -298,7 +296,7 @@ pub fn summarize(data: &Path, model: &Path, a: SummarizeArgs) -> anyhow::Result<
     let resp: SummarizeResponse = if a.common.url.is_some() {
         remote(&a.common, "/v1/summarize", &req)?
     } else {
-        let engine = open_local(data, model)?;
+        let engine = open_local(base)?;
         answer::summarize(&mut engine.reader()?, &req)?
     };
     print(a.common.json, &resp, |r| {

@@ -42,6 +42,17 @@ pub struct ServeArgs {
     /// Word-piece budget of a passage (a data dir keeps the value it was built with).
     #[arg(long, env = "NEWSDESK_PASSAGE_BUDGET", default_value_t = 128)]
     pub passage_budget: usize,
+    /// Origin allowed to call the API from a browser page on another origin (CORS); repeat
+    /// or comma-separate for several. None by default.
+    #[arg(
+        long = "cors-origin",
+        env = "NEWSDESK_CORS_ORIGIN",
+        value_delimiter = ','
+    )]
+    pub cors_origin: Vec<String>,
+    /// Serve writes without a write key on a non-loopback address (refused otherwise).
+    #[arg(long, env = "NEWSDESK_INSECURE_OPEN_WRITES")]
+    pub insecure_open_writes: bool,
     /// Feed client and scheduler.
     #[command(flatten)]
     pub feeds: super::feeds::FeedFlags,
@@ -64,7 +75,7 @@ pub struct ServeSettings {
 
 impl ServeArgs {
     /// Checks every flag once.
-    pub fn validate(self, data: &Path, model: &Path) -> anyhow::Result<ServeSettings> {
+    pub fn validate(self, base: &EngineConfig) -> anyhow::Result<ServeSettings> {
         let addr: SocketAddr = self
             .addr
             .parse()
@@ -84,17 +95,36 @@ impl ServeArgs {
         );
         let feeds = self.feeds.validate()?;
         let nonempty = |k: Option<String>| k.filter(|s| !s.trim().is_empty());
-        let mut engine = EngineConfig::new(data);
-        engine.model_dir = model.to_path_buf();
+        let api_key = nonempty(self.api_key);
+        if api_key.is_none() {
+            anyhow::ensure!(
+                addr.ip().is_loopback() || self.insecure_open_writes,
+                "--addr {addr} is reachable from other machines and no write key is set: anyone \
+                 could add or delete documents and feeds. Set --api-key (NEWSDESK_API_KEY), or \
+                 pass --insecure-open-writes to serve open writes anyway"
+            );
+            tracing::warn!(
+                "no write key is set (--api-key / NEWSDESK_API_KEY): anyone who can reach {addr} \
+                 can add and delete documents and feeds"
+            );
+        }
+        for o in &self.cors_origin {
+            anyhow::ensure!(
+                o.starts_with("http://") || o.starts_with("https://"),
+                "--cors-origin {o:?}: give an origin like https://desk.example.org"
+            );
+        }
+        let mut engine = base.clone();
         engine.passage_budget = self.passage_budget;
         Ok(ServeSettings {
             addr,
             http: HttpSettings {
-                api_key: nonempty(self.api_key),
+                api_key,
                 read_key: nonempty(self.read_key),
                 max_body_bytes: self.max_body_bytes,
                 request_timeout: Duration::from_secs(self.request_timeout_secs),
                 max_in_flight: self.max_in_flight,
+                cors_origins: self.cors_origin,
             },
             engine,
             demo: if self.no_demo {
@@ -138,8 +168,8 @@ pub fn demo_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
-pub fn run(data: &Path, model: &Path, args: ServeArgs) -> anyhow::Result<i32> {
-    let settings = args.validate(data, model)?;
+pub fn run(base: &EngineConfig, args: ServeArgs) -> anyhow::Result<i32> {
+    let settings = args.validate(base)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

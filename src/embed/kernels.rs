@@ -31,14 +31,24 @@ pub enum Isa {
 }
 
 impl Isa {
-    /// The best ISA this CPU supports. `NEWSDESK_EMBED_ISA=avx512|avx2|portable` forces a lower
-    /// one (for tests and comparisons); a request the CPU cannot honour falls back to detection.
+    /// The best ISA this CPU supports.
     pub fn detect() -> Isa {
+        Self::detect_cpu()
+    }
+
+    /// `wanted` if this CPU can run it (a lower ISA than the best, for comparisons), else the
+    /// best it supports.
+    pub fn at_most(wanted: Isa) -> Isa {
         let detected = Self::detect_cpu();
-        match std::env::var("NEWSDESK_EMBED_ISA").ok().as_deref() {
-            Some("portable") => Isa::Portable,
-            Some("avx2") if detected != Isa::Portable => Isa::Avx2,
-            _ => detected,
+        let rank = |i: Isa| match i {
+            Isa::Portable => 0,
+            Isa::Avx2 => 1,
+            Isa::Avx512 => 2,
+        };
+        if rank(wanted) <= rank(detected) {
+            wanted
+        } else {
+            detected
         }
     }
 

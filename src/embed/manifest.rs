@@ -9,8 +9,8 @@
 //! - every file except `model.safetensors` is hashed in full (they are small: ~0.7 MB together);
 //! - `model.safetensors` (~91 MB) is hashed in full once; the result is cached in a small JSON
 //!   file keyed by the file's canonical path, size, modification time and inode, so later loads
-//!   skip the hash until the file changes. The cache lives in `$NEWSDESK_CACHE_DIR`, else
-//!   `$XDG_CACHE_HOME/newsdesk`, else `$HOME/.cache/newsdesk`, else the system temp dir, as
+//!   skip the hash until the file changes. The cache lives in the directory the caller names
+//!   ([`VerifyOptions::cache_dir`]; the CLI's `--cache-dir`), else the system temp dir, as
 //!   `model-verify.json`. A cache that cannot be read or written only costs a re-hash.
 
 use super::EmbedError;
@@ -125,17 +125,10 @@ pub struct Verified {
     pub weights_hash_cached: bool,
 }
 
-/// The cache directory described in the module docs.
+/// Where the hash cache lives when the caller names no directory: the system's temp dir. The
+/// CLI passes the user's cache directory (`--cache-dir`, by default `$XDG_CACHE_HOME/newsdesk`
+/// or `~/.cache/newsdesk`).
 pub fn default_cache_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("NEWSDESK_CACHE_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(d);
-    }
-    if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(d).join("newsdesk");
-    }
-    if let Some(h) = std::env::var_os("HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(h).join(".cache").join("newsdesk");
-    }
     std::env::temp_dir().join("newsdesk")
 }
 

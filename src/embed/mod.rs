@@ -18,7 +18,7 @@ pub mod service;
 pub use service::{EmbedService, EmbedServiceOptions, EmbedStats};
 
 use encoder::{Encoder, Gate, Workspace};
-use kernels::Isa;
+pub use kernels::Isa;
 use parking_lot::Mutex;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -63,6 +63,9 @@ pub enum EmbedError {
     Overloaded,
     #[error("embedding service has shut down")]
     ShutDown,
+    /// The caller stopped waiting for a bulk job; its remaining batches were not run.
+    #[error("the embedding job was cancelled: its caller has gone")]
+    Cancelled,
 }
 
 /// What was loaded.
@@ -79,11 +82,12 @@ pub struct ModelInfo {
 /// Load-time options.
 #[derive(Clone, Debug)]
 pub struct EmbedderOptions {
-    /// Threads per pool (bulk and query). Default: `NEWSDESK_EMBED_THREADS`, else every core.
+    /// Threads per pool (bulk and query). Default: every core.
     pub threads: Option<usize>,
     /// Tokens per bulk forward pass.
     pub token_budget: usize,
-    /// Instruction set; `None` = best available (see [`Isa::detect`]).
+    /// Instruction set; `None` = best available (see [`Isa::detect`]); one the CPU lacks falls
+    /// back to the best it has ([`Isa::at_most`]).
     pub isa: Option<Isa>,
     pub verify: manifest::VerifyOptions,
 }
@@ -167,15 +171,10 @@ impl Embedder {
             }))
             .map_err(tok_err)?;
 
-        let isa = opts.isa.unwrap_or_else(Isa::detect);
+        let isa = opts.isa.map_or_else(Isa::detect, Isa::at_most);
         let encoder = Encoder::load(&model_dir.join(manifest::WEIGHTS_FILE), isa)?;
         let threads = opts
             .threads
-            .or_else(|| {
-                std::env::var("NEWSDESK_EMBED_THREADS")
-                    .ok()
-                    .and_then(|v| v.parse().ok())
-            })
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .max(1);
         let pool = |name: &'static str| {
@@ -289,16 +288,30 @@ impl Embedder {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
+        self.embed_batch_checked(texts, &mut || true)
+    }
+
+    /// [`Embedder::embed_batch`] that asks `proceed` before each token-budget batch and stops
+    /// with [`EmbedError::Cancelled`] when it says no (a caller that has gone; a service that
+    /// holds bulk work waits inside it).
+    pub fn embed_batch_checked(
+        &self,
+        texts: &[&str],
+        proceed: &mut (dyn FnMut() -> bool + Send),
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
         self.bulk_pool.install(|| {
             let ids = self.tokenize_many(texts)?;
-            self.run_sorted(&ids, &self.bulk_ws, Some(&self.gate), false)
+            self.run_sorted(&ids, &self.bulk_ws, Some(&self.gate), false, proceed)
         })
     }
 
     /// Bulk over already-tokenised inputs (ids with specials, as from [`Embedder::tokenize`]).
     pub fn embed_tokenized(&self, ids: &[Vec<u32>]) -> Result<Vec<Vec<f32>>, EmbedError> {
         self.bulk_pool
-            .install(|| self.run_sorted(ids, &self.bulk_ws, Some(&self.gate), false))
+            .install(|| self.run_sorted(ids, &self.bulk_ws, Some(&self.gate), false, &mut || true))
     }
 
     /// A single short query, lowest latency: runs on the query pool and pauses bulk work.
@@ -318,7 +331,7 @@ impl Embedder {
             .collect::<Result<Vec<_>, _>>()?;
         let _priority = self.gate.enter_priority();
         self.query_pool
-            .install(|| self.run_sorted(&ids, &self.query_ws, None, true))
+            .install(|| self.run_sorted(&ids, &self.query_ws, None, true, &mut || true))
     }
 
     /// Length-sort, cut into token-budget batches, run, restore input order.
@@ -328,6 +341,7 @@ impl Embedder {
         pool: &Mutex<Vec<Workspace>>,
         gate: Option<&Gate>,
         query: bool,
+        proceed: &mut (dyn FnMut() -> bool + Send),
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let mut order: Vec<usize> = (0..ids.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(ids[i].len()));
@@ -339,6 +353,10 @@ impl Embedder {
         let mut flat = Vec::new();
         let mut start = 0;
         while start < order.len() {
+            if !proceed() {
+                pool.lock().push(ws);
+                return Err(EmbedError::Cancelled);
+            }
             let mut end = start;
             let mut tokens = 0;
             while end < order.len() {

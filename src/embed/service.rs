@@ -56,6 +56,8 @@ pub struct EmbedStats {
     pub bulk_jobs: u64,
     /// Requests refused with `Overloaded`.
     pub rejected: u64,
+    /// Bulk jobs dropped (before or while running) because their caller had gone.
+    pub cancelled: u64,
     /// Queries waiting now.
     pub query_queued: usize,
     /// Bulk jobs waiting now.
@@ -86,6 +88,36 @@ struct Shared {
     bulk_jobs: AtomicU64,
     rejected: AtomicU64,
     bulk_running: AtomicUsize,
+    /// Bulk jobs dropped because their caller had gone.
+    cancelled: AtomicU64,
+    /// Holds on bulk work ([`EmbedService::hold_bulk`]); the bulk worker waits while any is held.
+    holds: parking_lot::Mutex<usize>,
+    released: parking_lot::Condvar,
+}
+
+impl Shared {
+    fn wait_unheld(&self) {
+        let mut h = self.holds.lock();
+        while *h > 0 {
+            self.released.wait(&mut h);
+        }
+    }
+}
+
+/// While alive, the bulk worker runs no further batch (see [`EmbedService::hold_bulk`]).
+#[must_use = "bulk work resumes when the hold is dropped"]
+pub struct BulkHold {
+    shared: Arc<Shared>,
+}
+
+impl Drop for BulkHold {
+    fn drop(&mut self) {
+        let mut h = self.shared.holds.lock();
+        *h -= 1;
+        if *h == 0 {
+            self.shared.released.notify_all();
+        }
+    }
 }
 
 struct Inner {
@@ -113,6 +145,9 @@ impl EmbedService {
             bulk_jobs: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             bulk_running: AtomicUsize::new(0),
+            cancelled: AtomicU64::new(0),
+            holds: parking_lot::Mutex::new(0),
+            released: parking_lot::Condvar::new(),
         });
         {
             let e = embedder.clone();
@@ -237,6 +272,16 @@ impl EmbedService {
         rx.await.map_err(|_| EmbedError::ShutDown)?
     }
 
+    /// Stops bulk work at its next batch boundary until the returned hold is dropped; queries
+    /// go on. A shutdown holds bulk work while it checkpoints; tests use it to put jobs in a
+    /// known state.
+    pub fn hold_bulk(&self) -> BulkHold {
+        *self.inner.shared.holds.lock() += 1;
+        BulkHold {
+            shared: self.inner.shared.clone(),
+        }
+    }
+
     pub fn stats(&self) -> EmbedStats {
         let s = &self.inner.shared;
         EmbedStats {
@@ -244,6 +289,7 @@ impl EmbedService {
             query_requests: s.query_requests.load(Ordering::Relaxed),
             bulk_jobs: s.bulk_jobs.load(Ordering::Relaxed),
             rejected: s.rejected.load(Ordering::Relaxed),
+            cancelled: s.cancelled.load(Ordering::Relaxed),
             query_queued: self.inner.query_tx.len(),
             bulk_queued: self.inner.bulk_tx.len(),
             bulk_running: s.bulk_running.load(Ordering::Relaxed),
@@ -287,7 +333,16 @@ fn bulk_worker(embedder: Arc<Embedder>, rx: Receiver<BulkJob>, shared: Arc<Share
     while let Ok(job) = rx.recv() {
         shared.bulk_running.store(1, Ordering::Relaxed);
         let texts: Vec<&str> = job.texts.iter().map(|s| s.as_str()).collect();
-        let res = embedder.embed_batch(&texts);
+        // Before each batch: wait while bulk work is held, and stop if the caller has gone
+        // (an async caller whose request timed out or disconnected).
+        let gone = |r: &BulkReply| matches!(r, BulkReply::Async(tx) if tx.is_closed());
+        let res = embedder.embed_batch_checked(&texts, &mut || {
+            shared.wait_unheld();
+            !gone(&job.reply)
+        });
+        if matches!(res, Err(EmbedError::Cancelled)) {
+            shared.cancelled.fetch_add(1, Ordering::Relaxed);
+        }
         shared.bulk_running.store(0, Ordering::Relaxed);
         match job.reply {
             BulkReply::Async(tx) => {

@@ -19,8 +19,8 @@ use parking_lot::Mutex;
 use serde::Serialize;
 
 use crate::answer::RankingParams;
-use crate::embed::{EmbedService, EmbedServiceOptions, Embedder};
-use crate::error::{Error, Result};
+use crate::embed::{EmbedService, EmbedServiceOptions, Embedder, EmbedderOptions};
+use crate::error::Result;
 use crate::index::{Bm25Params, HnswParams, Indexes};
 use crate::ingest::{self, Article, Format, IngestOptions};
 use crate::store::{
@@ -44,6 +44,8 @@ pub struct EngineConfig {
     pub embed_queue: usize,
     /// Every ranking weight of the answer stage.
     pub ranking: RankingParams,
+    /// Encoder threads, instruction set and model verification.
+    pub embed: EmbedderOptions,
 }
 
 impl EngineConfig {
@@ -55,6 +57,7 @@ impl EngineConfig {
             passage_budget: 128,
             embed_queue: 16,
             ranking: RankingParams::default(),
+            embed: EmbedderOptions::default(),
         }
     }
 }
@@ -177,9 +180,8 @@ impl Engine {
     /// catches them up from the store (or rebuilds them) so that they never disagree with it.
     pub fn open(cfg: EngineConfig) -> Result<Arc<Engine>> {
         std::fs::create_dir_all(&cfg.data_dir)?;
-        let embedder = Arc::new(Embedder::load(&cfg.model_dir)?);
-        let counter = WordPieceCounter::from_model_dir(&cfg.model_dir)
-            .map_err(|e| Error::Internal(format!("tokenizer: {e}")))?;
+        let embedder = Arc::new(Embedder::load_with(&cfg.model_dir, cfg.embed.clone())?);
+        let counter = WordPieceCounter::from_model_dir(&cfg.model_dir)?;
         let info = embedder.info();
         // A new store embeds with the headline as context; an existing one keeps what it was
         // built with (the store adopts it: its vectors only compare with vectors made the same

@@ -40,6 +40,9 @@ pub struct ErrorDetail {
     pub code: String,
     /// What went wrong and how to fix it.
     pub message: String,
+    /// On a 5xx, the request id the server log files the details under.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl ApiError {
@@ -62,6 +65,28 @@ impl ApiError {
     }
 }
 
+tokio::task_local! {
+    /// The request id of the request being served (`x-request-id`), for 500 bodies and logs.
+    pub(crate) static REQUEST_ID: String;
+}
+
+/// The current request's id, when called while serving one.
+pub(crate) fn request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// A failure of newsdesk itself: the client gets a generic message and the request id; the log
+/// gets the whole error chain under the same id.
+pub fn internal(code: &'static str, what: &str, e: &(dyn std::error::Error + 'static)) -> ApiError {
+    let id = request_id().unwrap_or_else(|| "-".into());
+    tracing::error!(request_id = %id, code, error = %crate::error::chain(e), "{what}");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        code,
+        format!("newsdesk failed to serve this request ({what}); the server log has the details under request id {id}"),
+    )
+}
+
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         match e {
@@ -78,33 +103,12 @@ impl From<Error> for ApiError {
             Error::Embed(EmbedError::Overloaded) => {
                 ApiError::unavailable("overloaded", "the model is busy; retry shortly", 1)
             }
-            Error::Embed(e) => {
-                tracing::error!(error = %e, "model failure");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "model_error",
-                    e.to_string(),
-                )
-            }
-            Error::Store(e) => {
-                tracing::error!(error = %e, "store failure");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "store_error",
-                    e.to_string(),
-                )
-            }
-            Error::Index(e) => {
-                tracing::error!(error = %e, "index failure");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "index_error",
-                    e.to_string(),
-                )
-            }
-            Error::Internal(m) => {
-                tracing::error!(error = %m, "internal failure");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m)
+            ref e @ Error::Embed(_) => internal("model_error", "the model failed", e),
+            ref e @ Error::Text(_) => internal("model_error", "the tokenizer failed", e),
+            ref e @ Error::Store(_) => internal("store_error", "the store failed", e),
+            ref e @ Error::Index(_) => internal("index_error", "an index failed", e),
+            ref e @ (Error::Internal { .. } | Error::Io(_)) => {
+                internal("internal", "an internal error", e)
             }
         }
     }
@@ -123,8 +127,7 @@ pub fn feed_error(e: FeedError) -> ApiError {
         FeedError::TooMany(_) => StatusCode::CONFLICT,
         FeedError::Fetch(_) => StatusCode::BAD_GATEWAY,
         FeedError::Store(_) | FeedError::Internal(_) => {
-            tracing::error!(error = %e, "feed service failure");
-            StatusCode::INTERNAL_SERVER_ERROR
+            return internal(e.code(), "the feed service failed", &e);
         }
     };
     ApiError::new(status, e.code(), e.to_string())
@@ -193,6 +196,12 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code.to_string(),
                 message: self.message,
+                request_id: self
+                    .status
+                    .is_server_error()
+                    .then(request_id)
+                    .flatten()
+                    .filter(|id| !id.is_empty()),
             },
         };
         let mut resp = (self.status, axum::Json(body)).into_response();
@@ -201,5 +210,37 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(s));
         }
         resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_500_names_the_request_id_and_keeps_internals_out_of_the_body() {
+        let resp = REQUEST_ID
+            .scope("req-42".into(), async {
+                let io = std::io::Error::other("disk /secret/path is full");
+                ApiError::from(Error::internal("writing the index", io)).into_response()
+            })
+            .await;
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["error"]["code"], "internal");
+        assert_eq!(v["error"]["request_id"], "req-42");
+        let msg = v["error"]["message"].as_str().unwrap();
+        assert!(msg.contains("req-42"), "{msg}");
+        assert!(!msg.contains("secret"), "internal detail leaked: {msg}");
+    }
+
+    #[test]
+    fn the_log_gets_the_whole_chain() {
+        let io = std::io::Error::other("disk full");
+        let e = Error::internal("writing the index", io);
+        assert_eq!(e.chain(), "writing the index: disk full");
     }
 }

@@ -2,9 +2,13 @@
 //! extractor validates, the query embedding goes to the model's priority queue, the CPU work
 //! runs on the blocking pool behind a concurrency limit, and the result maps to JSON.
 //!
-//! Layers, outside in: request timeout → body limit → per-route metrics → auth (writes, and
-//! reads when a read key is set) → handler.
+//! Layers, outside in: request id (tower-http: `x-request-id`, set when the client sent none,
+//! echoed on the response) → panic catcher (tower-http; a panic becomes a JSON 500) → CORS
+//! (tower-http, only with `--cors-origin`) → request timeout (ours: it answers with the API's
+//! error shape and Retry-After) → body limit → per-route metrics → auth (writes; reads, including
+//! `/metrics`, when a read key is set) → handler.
 
+mod auth;
 pub mod error;
 mod feeds;
 mod metrics;
@@ -16,13 +20,15 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 use crate::engine::Engine;
 use crate::error::Error;
@@ -43,6 +49,8 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     /// Requests doing model or index work at once; more get 503 + Retry-After.
     pub max_in_flight: usize,
+    /// Origins a browser may call the API from (CORS); none by default.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for HttpSettings {
@@ -53,6 +61,7 @@ impl Default for HttpSettings {
             max_body_bytes: 10 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             max_in_flight: 32,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -182,7 +191,7 @@ impl AppState {
             f()
         })
         .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map_err(|e| Error::internal("a request's worker thread stopped", e))?
         .map_err(ApiError::from)
     }
 }
@@ -213,9 +222,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/documents/{id}", get(routes::get_document))
         .route("/v1/feeds", get(feeds::list_feeds))
         .route("/v1/feeds/{id}", get(feeds::get_feed))
+        .route("/metrics", get(routes::metrics))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            require_read_key,
+            auth::require_read_key,
         ));
     let writes = Router::new()
         .route("/v1/documents", post(routes::post_documents))
@@ -228,13 +238,12 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/feeds/{id}/refresh", post(feeds::refresh_feed))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            require_write_key,
+            auth::require_write_key,
         ));
     let ops = Router::new()
         .route("/", get(routes::index_page))
         .route("/health", get(routes::health))
         .route("/ready", get(routes::ready))
-        .route("/metrics", get(routes::metrics))
         .route("/openapi.json", get(openapi::openapi_json));
     Router::new()
         .merge(reads)
@@ -247,7 +256,40 @@ pub fn app(state: AppState) -> Router {
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(state.settings().max_body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), timeout))
+        .layer(auth::cors(&state.settings().cors_origins))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(scope_request_id))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// Serves the request with its id in the task-local [`error::REQUEST_ID`], for 500 bodies and
+/// logs.
+async fn scope_request_id(req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(64).collect::<String>())
+        .unwrap_or_default();
+    error::REQUEST_ID.scope(id, next.run(req)).await
+}
+
+/// A handler that panicked: a JSON 500 with a generic message; the panic is logged.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = what, "a request handler panicked");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "newsdesk failed to serve this request (a handler panicked); the server log has the details",
+    )
+    .into_response()
 }
 
 async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -260,73 +302,5 @@ async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Res
             1,
         )
         .into_response(),
-    }
-}
-
-fn bearer(req: &Request) -> Option<&str> {
-    req.headers()
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-}
-
-/// Constant-time comparison, so a key cannot be guessed byte by byte from timings.
-fn same_key(given: &str, expected: &str) -> bool {
-    let (a, b) = (given.as_bytes(), expected.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn unauthorized(what: &str) -> Response {
-    let mut resp = ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-        format!("{what} need Authorization: Bearer <key>"),
-    )
-    .into_response();
-    resp.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        header::HeaderValue::from_static("Bearer"),
-    );
-    resp
-}
-
-async fn require_write_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if let Some(key) = &state.settings().api_key {
-        if !bearer(&req).is_some_and(|b| same_key(b, key)) {
-            return unauthorized("writes");
-        }
-    }
-    next.run(req).await
-}
-
-async fn require_read_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if let Some(key) = &state.settings().read_key {
-        let ok = bearer(&req).is_some_and(|b| {
-            same_key(b, key)
-                || state
-                    .settings()
-                    .api_key
-                    .as_deref()
-                    .is_some_and(|w| same_key(b, w))
-        });
-        if !ok {
-            return unauthorized("reads");
-        }
-    }
-    next.run(req).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_compare_exactly() {
-        assert!(same_key("secret", "secret"));
-        assert!(!same_key("secret", "secreT"));
-        assert!(!same_key("secret", "secret2"));
-        assert!(!same_key("", "secret"));
     }
 }

@@ -243,16 +243,21 @@ pub async fn health() -> Json<serde_json::Value> {
 #[utoipa::path(get, path = "/ready", responses((status = 200, description = "ready"),
     (status = 503, body = ErrorBody)))]
 pub async fn ready(State(st): State<AppState>) -> Response {
-    let stats = st
-        .engine()
-        .and_then(|engine| Ok((engine.stats()?, engine.model().name.clone())));
-    match stats {
-        Ok((stats, model)) => Json(
+    let engine = match st.engine() {
+        Ok(e) => e,
+        Err(e) => return e.into_response(),
+    };
+    // With a read key, probes learn only that the service is ready, not what it holds.
+    if st.settings().read_key.is_some() {
+        return Json(serde_json::json!({"status": "ready"})).into_response();
+    }
+    match engine.stats() {
+        Ok(stats) => Json(
             serde_json::json!({"status": "ready", "articles": stats.articles,
-                "passages": stats.passages, "model": model}),
+            "passages": stats.passages, "model": engine.model().name}),
         )
         .into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 

@@ -20,7 +20,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use newsdesk::embed::encoder::Encoder;
 use newsdesk::embed::kernels;
-use newsdesk::embed::{cosine, EmbedService, EmbedServiceOptions, Embedder, EmbedderOptions};
+use newsdesk::embed::{cosine, EmbedService, EmbedServiceOptions, Embedder, EmbedderOptions, Isa};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -57,6 +57,20 @@ pub struct BenchEmbedOptions {
     /// Tokens per bulk forward pass.
     #[arg(long, default_value_t = EmbedderOptions::default().token_budget)]
     pub token_budget: usize,
+    /// Force a lower instruction set: avx512, avx2 or portable (default: the best the CPU has).
+    #[arg(long, value_parser = parse_isa)]
+    pub isa: Option<Isa>,
+}
+
+fn parse_isa(s: &str) -> Result<Isa, String> {
+    match s {
+        "avx512" => Ok(Isa::Avx512),
+        "avx2" => Ok(Isa::Avx2),
+        "portable" => Ok(Isa::Portable),
+        other => Err(format!(
+            "unknown instruction set {other:?}: avx512, avx2 or portable"
+        )),
+    }
 }
 
 impl Default for BenchEmbedOptions {
@@ -68,6 +82,7 @@ impl Default for BenchEmbedOptions {
             load_passages: 600,
             threads: None,
             token_budget: EmbedderOptions::default().token_budget,
+            isa: None,
         }
     }
 }
@@ -136,6 +151,7 @@ pub fn run_bench_embed(
             EmbedderOptions {
                 threads: opts.threads,
                 token_budget: opts.token_budget,
+                isa: opts.isa,
                 ..Default::default()
             },
         )
