@@ -36,6 +36,7 @@ async fn serves_over_a_real_socket_from_an_empty_data_dir() {
         engine: EngineConfig::new(dir.path().join("data")),
         demo: Some(fixtures()),
         feeds: newsdesk::feeds::FeedSettings::default(),
+        shutdown_grace: Duration::from_secs(5),
     };
     // A demo corpus of just the seeds keeps this test quick.
     let demo = tempfile::tempdir().unwrap();

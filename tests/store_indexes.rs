@@ -24,7 +24,8 @@ fn pipeline_apply_save_and_restart_keep_both_indexes_equal_to_the_store() {
         for batch in arts.chunks(32) {
             let items: Vec<_> = batch.iter().map(chunk).collect();
             let outcomes = store.upsert(&items).unwrap();
-            idx.apply_items(&items, &outcomes).unwrap();
+            idx.apply_items(&items, &outcomes, store.high_water().unwrap().seq)
+                .unwrap();
         }
         // An update and a delete through the same path.
         let mut changed = arts[1].clone();
@@ -32,9 +33,11 @@ fn pipeline_apply_save_and_restart_keep_both_indexes_equal_to_the_store() {
         changed.body.push_str(" Updated at noon.");
         let items = vec![chunk(&changed)];
         let o = store.upsert(&items).unwrap();
-        idx.apply_items(&items, &o).unwrap();
+        idx.apply_items(&items, &o, store.high_water().unwrap().seq)
+            .unwrap();
         let gone = store.delete(&arts[2].id).unwrap().unwrap();
-        idx.remove_article(&arts[2].id, &gone).unwrap();
+        idx.remove_article(&arts[2].id, &gone, store.high_water().unwrap().seq)
+            .unwrap();
         idx.save().unwrap();
         let n = store.counts().unwrap().passages;
         assert_eq!(idx.vector.live() as u64, n);

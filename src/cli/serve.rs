@@ -50,6 +50,15 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub cors_origin: Vec<String>,
+    /// Checkpoint the vector index after this many new passages…
+    #[arg(long, env = "NEWSDESK_CHECKPOINT_PASSAGES", default_value_t = 2_000)]
+    pub checkpoint_passages: usize,
+    /// … or this many seconds after a write, whichever comes first (and at shutdown).
+    #[arg(long, env = "NEWSDESK_CHECKPOINT_SECS", default_value_t = 60)]
+    pub checkpoint_secs: u64,
+    /// At shutdown, seconds running feed fetches may take to finish.
+    #[arg(long, env = "NEWSDESK_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
     /// Serve writes without a write key on a non-loopback address (refused otherwise).
     #[arg(long, env = "NEWSDESK_INSECURE_OPEN_WRITES")]
     pub insecure_open_writes: bool,
@@ -71,6 +80,8 @@ pub struct ServeSettings {
     pub demo: Option<PathBuf>,
     /// Feed client and scheduler limits.
     pub feeds: FeedSettings,
+    /// At shutdown, how long running feed fetches may take to finish.
+    pub shutdown_grace: Duration,
 }
 
 impl ServeArgs {
@@ -114,8 +125,14 @@ impl ServeArgs {
                 "--cors-origin {o:?}: give an origin like https://desk.example.org"
             );
         }
+        anyhow::ensure!(
+            self.checkpoint_passages >= 1 && self.checkpoint_secs >= 1,
+            "--checkpoint-passages and --checkpoint-secs must be at least 1"
+        );
         let mut engine = base.clone();
         engine.passage_budget = self.passage_budget;
+        engine.checkpoint_passages = self.checkpoint_passages;
+        engine.checkpoint_interval = Duration::from_secs(self.checkpoint_secs);
         Ok(ServeSettings {
             addr,
             http: HttpSettings {
@@ -133,6 +150,7 @@ impl ServeArgs {
                 Some(self.demo_dir.unwrap_or_else(default_demo_dir))
             },
             feeds,
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
         })
     }
 }
@@ -207,11 +225,50 @@ pub async fn serve_listener(
             std::process::exit(1);
         }
     });
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
+    // First SIGTERM/SIGINT: stop accepting and let in-flight requests finish; a second one
+    // exits at once.
+    let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: no new connections; finishing requests in flight");
+        let _ = first_tx.send(());
+        shutdown_signal().await;
+        tracing::warn!("second signal: exiting at once");
+        std::process::exit(130);
+    });
+    axum::serve(listener, app(state.clone()))
+        .with_graceful_shutdown(async {
+            let _ = first_rx.await;
+        })
         .await?;
+    finish(&state, settings.shutdown_grace).await;
     tracing::info!("newsdesk stopped");
     Ok(())
+}
+
+/// After the last request: let running feed fetches finish their items, then checkpoint the
+/// indexes, so the next start has nothing to replay.
+async fn finish(state: &AppState, grace: Duration) {
+    if let Ok(feeds) = state.feeds() {
+        if !feeds.shutdown(grace).await {
+            tracing::warn!(
+                "feed fetches still running after {} s; their items are stored as far as they got",
+                grace.as_secs()
+            );
+        }
+    }
+    if let Ok(engine) = state.engine_loaded() {
+        match tokio::task::spawn_blocking(move || engine.checkpoint()).await {
+            Ok(Ok(Some(r))) => tracing::info!(
+                points = r.points,
+                covers_seq = r.covers_seq,
+                "indexes checkpointed"
+            ),
+            Ok(Ok(None)) => tracing::info!("indexes already checkpointed"),
+            Ok(Err(e)) => tracing::error!(error = %e.chain(), "final checkpoint failed"),
+            Err(e) => tracing::error!(error = %e, "final checkpoint task failed"),
+        }
+    }
 }
 
 fn load(

@@ -6,8 +6,10 @@
 //! indexes follow the store and are caught up from it on start if a crash left them behind.
 //! Reads never take the write lock.
 
+mod checkpoint;
 mod reader;
 
+use checkpoint::Checkpointer;
 pub use reader::Reader;
 
 use std::path::{Path, PathBuf};
@@ -21,7 +23,7 @@ use serde::Serialize;
 use crate::answer::RankingParams;
 use crate::embed::{EmbedService, EmbedServiceOptions, Embedder, EmbedderOptions};
 use crate::error::Result;
-use crate::index::{Bm25Params, HnswParams, Indexes};
+use crate::index::{Bm25Params, HnswParams, Indexes, VectorSaveReport};
 use crate::ingest::{self, Article, Format, IngestOptions};
 use crate::store::{
     article_content_hash, EmbedContext, NewArticle, NewPassage, Store, StoreManifest, Upsert,
@@ -44,6 +46,11 @@ pub struct EngineConfig {
     pub embed_queue: usize,
     /// Every ranking weight of the answer stage.
     pub ranking: RankingParams,
+    /// Checkpoint the vector index after this many passages were inserted since the last
+    /// checkpoint…
+    pub checkpoint_passages: usize,
+    /// … or this long after a change, whichever comes first (and at shutdown).
+    pub checkpoint_interval: std::time::Duration,
     /// Encoder threads, instruction set and model verification.
     pub embed: EmbedderOptions,
 }
@@ -57,9 +64,27 @@ impl EngineConfig {
             passage_budget: 128,
             embed_queue: 16,
             ranking: RankingParams::default(),
+            checkpoint_passages: 2_000,
+            checkpoint_interval: std::time::Duration::from_secs(60),
             embed: EmbedderOptions::default(),
         }
     }
+}
+
+/// Articles embedded and committed together: one bulk embedding call and one store commit.
+const INGEST_CHUNK: usize = 32;
+
+/// Where the store and the indexes stand in the change sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Sequences {
+    /// The store's last committed change.
+    pub store: u64,
+    /// The change the vector index reflects in memory.
+    pub vector: u64,
+    /// The change the BM25 index reflects (committed).
+    pub bm25: u64,
+    /// Passages in the vector index since its last checkpoint.
+    pub unsaved_vector_inserts: usize,
 }
 
 /// What one ingest call did.
@@ -170,9 +195,10 @@ pub struct Engine {
     embed: EmbedService,
     counter: WordPieceCounter,
     store: Store,
-    indexes: Indexes,
+    indexes: Arc<Indexes>,
     write: Mutex<()>,
     ingests: AtomicU64,
+    checkpointer: Checkpointer,
 }
 
 impl Engine {
@@ -216,6 +242,12 @@ impl Engine {
                 ..Default::default()
             },
         );
+        let indexes = Arc::new(indexes);
+        let checkpointer = Checkpointer::start(
+            indexes.clone(),
+            cfg.checkpoint_passages,
+            cfg.checkpoint_interval,
+        );
         Ok(Arc::new(Engine {
             cfg,
             embedder,
@@ -225,6 +257,7 @@ impl Engine {
             indexes,
             write: Mutex::new(()),
             ingests: AtomicU64::new(0),
+            checkpointer,
         }))
     }
 
@@ -283,12 +316,12 @@ impl Engine {
         progress: &mut dyn FnMut(usize),
     ) -> Result<IngestReport> {
         let started = Instant::now();
-        let _guard = self.write.lock();
         let mut report = IngestReport::default();
         // De-duplicate within the call: the last copy of an id wins, like a sequence of upserts.
         let articles = dedup_last(articles);
-        const CHUNK: usize = 32;
-        for chunk in articles.chunks(CHUNK) {
+        for (i, chunk) in articles.chunks(INGEST_CHUNK).enumerate() {
+            // Outside the write lock: the content-hash check, chunking and embedding. Small
+            // writes and deletes from other requests commit between this request's chunks.
             let mut prepared = Vec::new();
             for a in chunk {
                 let hash = article_content_hash(a);
@@ -299,12 +332,13 @@ impl Engine {
                 prepared.push(self.prepare(a.clone(), hash));
             }
             if !prepared.is_empty() {
-                self.embed_and_commit(prepared, &mut report)?;
+                // The first chunk is refused at once when the model is overloaded (nothing is
+                // stored yet); later chunks wait for room, so that a request finishes what it
+                // started.
+                let items = self.embed(prepared, &mut report, i > 0)?;
+                self.commit(&items, &mut report)?;
             }
             progress(chunk.len());
-        }
-        if report.added + report.updated > 0 {
-            self.indexes.save()?;
         }
         self.ingests.fetch_add(1, Ordering::Relaxed);
         report.seconds = started.elapsed().as_secs_f64();
@@ -327,7 +361,13 @@ impl Engine {
         }
     }
 
-    fn embed_and_commit(&self, prepared: Vec<Prepared>, report: &mut IngestReport) -> Result<()> {
+    /// Embeds a chunk's passages and sentences (no lock held) into store items.
+    fn embed(
+        &self,
+        prepared: Vec<Prepared>,
+        report: &mut IngestReport,
+        wait_for_room: bool,
+    ) -> Result<Vec<NewArticle>> {
         // One bulk call for the whole chunk: passages first, then sentences, each with the
         // store's context (the headline).
         let ctx = self.store.manifest().context;
@@ -347,7 +387,11 @@ impl Engine {
             .iter()
             .map(|t| self.embedder.count_word_pieces(t) + 2)
             .sum::<usize>();
-        let vectors = self.embed.bulk_blocking(texts)?;
+        let vectors = if wait_for_room {
+            self.embed.bulk_blocking_wait(texts)?
+        } else {
+            self.embed.bulk_blocking(texts)?
+        };
         let (passage_vecs, sentence_vecs) = vectors.split_at(n_passage_texts);
         let mut pv = passage_vecs.iter();
         let mut sv = sentence_vecs.iter();
@@ -375,7 +419,15 @@ impl Engine {
                 passages,
             });
         }
-        let outcomes = self.store.upsert(&items)?;
+        Ok(items)
+    }
+
+    /// Under the write lock: one store commit (acknowledged once durable), then the indexes
+    /// apply it, so they see commits in the store's order. The vector graph is checkpointed
+    /// later, in the background.
+    fn commit(&self, items: &[NewArticle], report: &mut IngestReport) -> Result<()> {
+        let _guard = self.write.lock();
+        let outcomes = self.store.upsert(items)?;
         for o in &outcomes {
             match o.status {
                 Upsert::Added => report.added += 1,
@@ -383,7 +435,11 @@ impl Engine {
                 Upsert::Unchanged => report.unchanged += 1,
             }
         }
-        self.indexes.apply_items(&items, &outcomes)?;
+        // No other writer commits while the lock is held: this is the commit's sequence.
+        let seq = self.store.high_water()?.seq;
+        self.indexes.apply_items(items, &outcomes, seq)?;
+        drop(_guard);
+        self.checkpointer.nudge();
         Ok(())
     }
 
@@ -392,12 +448,28 @@ impl Engine {
         let _guard = self.write.lock();
         match self.store.delete(id)? {
             Some(removed) => {
-                self.indexes.remove_article(id, &removed)?;
-                self.indexes.save()?;
+                let seq = self.store.high_water()?.seq;
+                self.indexes.remove_article(id, &removed, seq)?;
                 Ok(true)
             }
             None => Ok(false),
         }
+    }
+
+    /// Writes a checkpoint of the derived indexes now (when anything changed since the last
+    /// one), waiting for it. Shutdown calls it; otherwise it happens in the background.
+    pub fn checkpoint(&self) -> Result<Option<VectorSaveReport>> {
+        self.checkpointer.run_now(&self.indexes)
+    }
+
+    /// The store's change sequence, and the ones the indexes reflect in memory and on disk.
+    pub fn sequences(&self) -> Result<Sequences> {
+        Ok(Sequences {
+            store: self.store.high_water()?.seq,
+            vector: self.indexes.vector.covered_seq(),
+            bm25: self.indexes.bm25.covered_seq(),
+            unsaved_vector_inserts: self.indexes.vector.unsaved_inserts(),
+        })
     }
 
     /// Embeds a query on the priority path, from a blocking context (CLI, evaluations).
@@ -450,6 +522,17 @@ impl Engine {
     /// The store, for the layers that keep their own records in it (feed subscriptions).
     pub(crate) fn store(&self) -> &Store {
         &self.store
+    }
+}
+
+impl Drop for Engine {
+    /// Stops the background checkpoints and writes a last one, so that a clean close never
+    /// leaves a replay for the next open.
+    fn drop(&mut self) {
+        self.checkpointer.stop();
+        if let Err(e) = self.checkpointer.run_now(&self.indexes) {
+            tracing::error!(error = %e.chain(), "final index checkpoint failed");
+        }
     }
 }
 

@@ -224,6 +224,22 @@ impl Feeds {
         let _ = self.stop_tx.send(true);
     }
 
+    /// Stops the scheduler and waits up to `grace` for the scheduled fetches already running
+    /// to finish (their items stored, their status recorded). True when none was left running.
+    pub async fn shutdown(&self, grace: std::time::Duration) -> bool {
+        self.stop();
+        let deadline = tokio::time::Instant::now() + grace;
+        loop {
+            if self.runs.idle() {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Subscribes to a feed. The same URL again (in any spelling with the same canonical
     /// form) returns the existing feed untouched, with `false`.
     pub async fn add(self: &Arc<Self>, req: NewFeed) -> Result<(Feed, bool), FeedError> {

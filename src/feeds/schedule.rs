@@ -112,6 +112,11 @@ pub(super) struct Runs {
 }
 
 impl Runs {
+    /// True when no scheduled poll is running.
+    pub(super) fn idle(&self) -> bool {
+        self.polling.lock().is_empty()
+    }
+
     /// The feed's slot. Slots are kept after a feed is removed (a few bytes each): a poll
     /// still running for it and a new subscription to the same URL share one lock.
     fn slot(&self, id: &str) -> Arc<Slot> {

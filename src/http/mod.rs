@@ -151,6 +151,15 @@ impl AppState {
         self.inner.ready.load(Ordering::SeqCst) && self.inner.engine.get().is_some()
     }
 
+    /// The engine once opened, ready or not (shutdown checkpoints it even mid-demo-ingest).
+    pub fn engine_loaded(&self) -> Result<Arc<Engine>, ApiError> {
+        self.inner
+            .engine
+            .get()
+            .cloned()
+            .ok_or_else(|| ApiError::unavailable("not_ready", "the engine is not loaded", 2))
+    }
+
     /// The engine, or 503 while it loads.
     pub fn engine(&self) -> Result<Arc<Engine>, ApiError> {
         match self.inner.engine.get() {

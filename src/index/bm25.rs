@@ -26,6 +26,7 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use parking_lot::Mutex;
@@ -40,7 +41,7 @@ use tantivy::schema::{
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use crate::article::Article;
-use crate::store::{NewPassage, Store, UpsertOutcome};
+use crate::store::{Change, ChangesSince, NewPassage, Store, UpsertOutcome};
 
 use super::analyzer::{query_terms, NewsTokenizer, ANALYZER_NAME, ANALYZER_VERSION};
 use super::{io_err, normalize_label, Filters, IndexError, IndexSource};
@@ -117,6 +118,8 @@ pub struct Bm25OpenReport {
     pub caught_up_articles: usize,
     /// Passages deleted because the store no longer has them.
     pub dropped_passages: usize,
+    /// Store changes replayed from the change log after the last commit's sequence.
+    pub replayed_changes: usize,
     pub passages: usize,
     pub seconds: f64,
 }
@@ -187,10 +190,25 @@ impl Level {
         })
     }
 
-    fn commit_locked(&self, w: &mut IndexWriter) -> Result<(), IndexError> {
-        w.commit()?;
+    /// Commits staged changes, recording `seq` (the store change they reflect) as the commit's
+    /// payload, and makes them visible.
+    fn commit_locked(&self, w: &mut IndexWriter, seq: u64) -> Result<(), IndexError> {
+        let mut prepared = w.prepare_commit()?;
+        prepared.set_payload(&seq.to_string());
+        prepared.commit()?;
         self.reader.reload()?;
         Ok(())
+    }
+
+    /// The store change sequence of the last commit (`None` for an index committed before the
+    /// change log, or never).
+    fn committed_seq(&self) -> Option<u64> {
+        let w = self.writer.lock();
+        w.index()
+            .load_metas()
+            .ok()?
+            .payload
+            .and_then(|p| p.parse().ok())
     }
 
     /// Passage ids of every live document, one list per document.
@@ -214,6 +232,8 @@ pub struct Bm25Index {
     passages: Level,
     articles: Level,
     f: Fields,
+    /// The store change sequence the index reflects.
+    covered: AtomicU64,
 }
 
 impl std::fmt::Debug for Bm25Index {
@@ -264,12 +284,45 @@ impl Bm25Index {
             articles: Level::open(LevelKind::Article, ai, &params)?,
             params,
             f: schema().1,
+            covered: AtomicU64::new(0),
         };
-        let (caught_up_articles, dropped_passages) = idx.reconcile(store)?;
+        let store_seq = store.high_water()?.seq;
+        // Both levels commit together with the same payload; replay the log from it when it
+        // reaches back that far, then check the passage count cheaply. Anything else (an index
+        // from before the change log, a log that no longer reaches back, a count that does not
+        // match) is reconciled with the store passage by passage.
+        let mut replayed_changes = 0;
+        let from = match (idx.passages.committed_seq(), idx.articles.committed_seq()) {
+            (Some(a), Some(b)) if a == b && a <= store_seq && source == IndexSource::Loaded => {
+                Some(a)
+            }
+            _ => None,
+        };
+        let mut consistent = false;
+        if let Some(from) = from {
+            if let ChangesSince::Complete(changes) = store.changes_since(from)? {
+                replayed_changes = changes.len();
+                idx.replay(store, &changes, store_seq)?;
+                consistent = idx.len() == store.counts()?.passages;
+                if !consistent {
+                    tracing::warn!(
+                        "the BM25 index disagreed with the store after replaying the change log; \
+                         reconciling"
+                    );
+                }
+            }
+        }
+        let (caught_up_articles, dropped_passages) = if consistent {
+            (0, 0)
+        } else {
+            idx.reconcile(store, store_seq)?
+        };
+        idx.covered.store(store_seq, Ordering::SeqCst);
         let report = Bm25OpenReport {
             source,
             caught_up_articles,
             dropped_passages,
+            replayed_changes,
             passages: idx.len() as usize,
             seconds: t0.elapsed().as_secs_f64(),
         };
@@ -283,7 +336,7 @@ impl Bm25Index {
 
     /// Makes the set of passage ids in each level equal to the store's. Returns the articles
     /// re-indexed and the passages dropped (both counted over the two levels, without repeats).
-    fn reconcile(&self, store: &Store) -> Result<(usize, usize), IndexError> {
+    fn reconcile(&self, store: &Store, seq: u64) -> Result<(usize, usize), IndexError> {
         let mut stored: HashMap<u64, String> = HashMap::new();
         store.scan_passages(0, |pid, aid| {
             stored.insert(pid, aid.to_string());
@@ -356,9 +409,41 @@ impl Bm25Index {
                     }
                 }
             }
-            level.commit_locked(&mut w)?;
+            level.commit_locked(&mut w, seq)?;
         }
         Ok((all_behind.len(), all_dropped.len()))
+    }
+
+    /// Re-indexes every article the given changes touched, from the store as it is now, and
+    /// commits at `seq`.
+    fn replay(&self, store: &Store, changes: &[Change], seq: u64) -> Result<(), IndexError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let mut ids: Vec<&str> = changes
+            .iter()
+            .flat_map(|c| c.upserted.iter().chain(&c.deleted).map(|a| a.id.as_str()))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for level in self.levels() {
+            let mut w = level.writer.lock();
+            for chunk in ids.chunks(256) {
+                for id in chunk {
+                    w.delete_term(Term::from_field_text(self.f.article_id, id));
+                }
+                for (a, ps) in store.articles_with_passages(chunk)? {
+                    self.add_article(level, &w, &a, ps.iter().map(|p| (p.pid, p.start, p.end)))?;
+                }
+            }
+            level.commit_locked(&mut w, seq)?;
+        }
+        Ok(())
+    }
+
+    /// The store change sequence the index reflects.
+    pub fn covered_seq(&self) -> u64 {
+        self.covered.load(Ordering::SeqCst)
     }
 
     /// Stages an article's documents in `level`: `(pid, start, end)` into the article body
@@ -411,11 +496,12 @@ impl Bm25Index {
         Ok(())
     }
 
-    /// Makes staged changes durable and visible to searches.
-    pub fn commit(&self) -> Result<(), IndexError> {
+    /// Makes staged changes durable and visible to searches, as of store change `seq`.
+    pub fn commit(&self, seq: u64) -> Result<(), IndexError> {
         for level in self.levels() {
-            level.commit_locked(&mut level.writer.lock())?;
+            level.commit_locked(&mut level.writer.lock(), seq)?;
         }
+        self.covered.fetch_max(seq, Ordering::SeqCst);
         Ok(())
     }
 
@@ -452,7 +538,12 @@ impl Bm25Index {
 
     /// Re-indexes the articles a committed upsert changed (text read from the store), and
     /// commits.
-    pub fn apply(&self, store: &Store, outcomes: &[UpsertOutcome]) -> Result<(), IndexError> {
+    pub fn apply(
+        &self,
+        store: &Store,
+        outcomes: &[UpsertOutcome],
+        seq: u64,
+    ) -> Result<(), IndexError> {
         let changed: Vec<&str> = outcomes
             .iter()
             .filter(|o| !o.added.is_empty() || !o.removed.is_empty())
@@ -470,15 +561,16 @@ impl Bm25Index {
             for (a, ps) in &fresh {
                 self.add_article(level, &w, a, ps.iter().map(|p| (p.pid, p.start, p.end)))?;
             }
-            level.commit_locked(&mut w)?;
+            level.commit_locked(&mut w, seq)?;
         }
+        self.covered.fetch_max(seq, Ordering::SeqCst);
         Ok(())
     }
 
-    /// Removes an article's passages, and commits.
-    pub fn remove_article(&self, article_id: &str) -> Result<(), IndexError> {
+    /// Removes an article's passages, and commits as of store change `seq`.
+    pub fn remove_article(&self, article_id: &str, seq: u64) -> Result<(), IndexError> {
         self.delete_article(article_id);
-        self.commit()
+        self.commit(seq)
     }
 
     /// Top `k` passages for `query` by BM25 (title matches weighted by `title_boost`), among

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::store::{NewArticle, Store, StoreError, UpsertOutcome};
 
 pub use bm25::{ArticleHit, Bm25Index, Bm25OpenReport, Bm25Params, Bm25Query};
-pub use vector::{HnswParams, VectorIndex, VectorOpenReport};
+pub use vector::{HnswParams, VectorIndex, VectorOpenReport, VectorSaveReport};
 
 /// Search filters; an empty field means "no constraint". Matching of sources and categories is
 /// case-insensitive and exact (after trimming). Date bounds are inclusive; an article without a
@@ -252,22 +252,29 @@ impl Indexes {
         ))
     }
 
-    /// Brings both indexes in step with a committed [`Store::upsert`], reading vectors and
-    /// text from the store. BM25 is committed before returning.
-    pub fn apply(&self, store: &Store, outcomes: &[UpsertOutcome]) -> Result<(), IndexError> {
+    /// Brings both indexes in step with a committed [`Store::upsert`] that became store change
+    /// `seq`, reading vectors and text from the store. BM25 is committed before returning.
+    pub fn apply(
+        &self,
+        store: &Store,
+        outcomes: &[UpsertOutcome],
+        seq: u64,
+    ) -> Result<(), IndexError> {
         self.vector.apply(store, outcomes)?;
-        self.bm25.apply(store, outcomes)?;
+        self.bm25.apply(store, outcomes, seq)?;
         Ok(())
     }
 
     /// Same, from the items just upserted (`items[i]` gave `outcomes[i]`): no store reads.
-    /// BM25 is committed before returning.
+    /// BM25 is committed before returning; the vector graph is checkpointed later
+    /// ([`Indexes::save`]).
     pub fn apply_items(
         &self,
         items: &[NewArticle],
         outcomes: &[UpsertOutcome],
+        seq: u64,
     ) -> Result<(), IndexError> {
-        self.vector.apply_items(items, outcomes)?;
+        self.vector.apply_items(items, outcomes, seq)?;
         for (item, o) in items.iter().zip(outcomes) {
             if !o.added.is_empty() && o.added.len() == item.passages.len() {
                 self.bm25
@@ -276,21 +283,27 @@ impl Indexes {
                 self.bm25.delete_article(&o.article_id);
             }
         }
-        self.bm25.commit()
+        self.bm25.commit(seq)
     }
 
-    /// Drops an article deleted with [`Store::delete`] (pass the ids it returned).
-    pub fn remove_article(&self, article_id: &str, removed: &[u64]) -> Result<(), IndexError> {
-        self.vector.remove_article(article_id, removed);
-        self.bm25.remove_article(article_id)?;
+    /// Drops an article deleted with [`Store::delete`] (pass the ids it returned) as store
+    /// change `seq`.
+    pub fn remove_article(
+        &self,
+        article_id: &str,
+        removed: &[u64],
+        seq: u64,
+    ) -> Result<(), IndexError> {
+        self.vector.remove_article(article_id, removed, seq);
+        self.bm25.remove_article(article_id, seq)?;
         Ok(())
     }
 
-    /// Persists the HNSW graph (BM25 is committed by every apply). Call after a bulk ingest
-    /// and at shutdown; a crash before it only costs a catch-up at the next open.
-    pub fn save(&self) -> Result<(), IndexError> {
-        self.vector.save()?;
-        Ok(())
+    /// Checkpoints the HNSW graph (BM25 commits with every apply). The engine calls it in the
+    /// background and at shutdown; a crash before it only costs a replay of the change log at
+    /// the next open.
+    pub fn save(&self) -> Result<VectorSaveReport, IndexError> {
+        self.vector.save()
     }
 
     /// Bytes on disk of both indexes.

@@ -23,6 +23,7 @@
 use std::io::{Read, Write};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -34,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::article::Article;
-use crate::store::{NewArticle, Store, UpsertOutcome};
+use crate::store::{ChangesSince, NewArticle, Store, UpsertOutcome};
 
 use super::meta::{Compiled, MetaTable};
 use super::{dot, exact_search, io_err, Filters, IndexError, IndexSource};
@@ -116,14 +117,23 @@ struct Manifest {
     generation: Option<String>,
     graph: Option<FileSum>,
     data: Option<FileSum>,
+    /// The store change sequence this checkpoint reflects (absent in checkpoints written before
+    /// the change log: those are reconciled by passage id).
+    #[serde(default)]
+    covers_seq: Option<u64>,
 }
 
 /// How the vector index came up.
 #[derive(Debug, Clone, Serialize)]
 pub struct VectorOpenReport {
     pub source: IndexSource,
-    /// Passages inserted because the saved graph was behind the store.
+    /// Passages inserted because the consistency check found them missing from the saved graph
+    /// (a checkpoint without a usable change log behind it).
     pub caught_up: usize,
+    /// Store changes replayed from the change log after the checkpoint's sequence…
+    pub replayed_changes: usize,
+    /// … and the live passages they inserted.
+    pub replayed_passages: usize,
     /// Points in the graph (live + tombstones) after open.
     pub points: usize,
     pub live: usize,
@@ -142,6 +152,8 @@ pub struct VectorSaveReport {
     pub points: usize,
     pub bytes: u64,
     pub compacted: bool,
+    /// The store change sequence the checkpoint reflects.
+    pub covers_seq: u64,
     pub seconds: f64,
 }
 
@@ -408,6 +420,11 @@ pub struct VectorIndex {
     meta: RwLock<MetaTable>,
     /// Serialises inserts, compaction and saves.
     write: Mutex<()>,
+    /// The store change sequence the in-memory index reflects.
+    covered: AtomicU64,
+    /// The sequence of the last checkpoint, and passages inserted since it.
+    saved: AtomicU64,
+    unsaved_inserts: AtomicUsize,
 }
 
 impl std::fmt::Debug for VectorIndex {
@@ -443,10 +460,15 @@ impl VectorIndex {
             graph: RwLock::new(Arc::new(Graph::new(&HnswParams::default(), 0))),
             meta: RwLock::new(meta),
             write: Mutex::new(()),
+            covered: AtomicU64::new(0),
+            saved: AtomicU64::new(0),
+            unsaved_inserts: AtomicUsize::new(0),
         };
+        let store_seq = store.high_water()?.seq;
         let t_load = Instant::now();
         let mut verify_seconds = 0.0;
-        let loaded = idx.try_load(&mut verify_seconds);
+        let mut covers_seq = None;
+        let loaded = idx.try_load(&mut verify_seconds, &mut covers_seq);
         let load_seconds = t_load.elapsed().as_secs_f64();
         let mut rebuild_seconds = 0.0;
         let source = match loaded {
@@ -468,7 +490,29 @@ impl VectorIndex {
                 IndexSource::Rebuilt { reason }
             }
         };
-        // Catch up: live passages the graph does not hold.
+        // Catch up from the change log: the passages added after the checkpoint's sequence that
+        // are still live (removals need nothing: liveness comes from the store's records).
+        let mut replayed_changes = 0;
+        let mut replayed_inserts = 0;
+        let mut replay_complete = false;
+        if let (IndexSource::Loaded, Some(from)) = (&source, covers_seq) {
+            if let ChangesSince::Complete(changes) = store.changes_since(from)? {
+                replay_complete = true;
+                replayed_changes = changes.len();
+                let added: Vec<u64> = {
+                    let meta = idx.meta.read();
+                    changes
+                        .iter()
+                        .flat_map(|c| c.upserted.iter().flat_map(|a| a.added.iter().copied()))
+                        .filter(|p| meta.is_live(*p))
+                        .collect()
+                };
+                replayed_inserts = added.len();
+                idx.insert_from_store(store, &added)?;
+            }
+        }
+        // The cheap consistency check, and the catch-up when there is no log to replay: every
+        // live passage must be in the graph.
         let missing: Vec<u64> = {
             let g = idx.graph.read().clone();
             let points = g.points.read();
@@ -484,21 +528,37 @@ impl VectorIndex {
         } else {
             0
         };
+        if replay_complete && !missing.is_empty() {
+            tracing::warn!(
+                missing = missing.len(),
+                "the vector index disagreed with the change log; adding the missing passages"
+            );
+        }
         if !missing.is_empty() {
             idx.insert_from_store(store, &missing)?;
         }
+        idx.covered.store(store_seq, Ordering::SeqCst);
         let mut compacted = false;
         if idx.needs_compaction() {
             let _w = idx.write.lock();
             idx.compact_locked();
             compacted = true;
         }
-        if !matches!(source, IndexSource::Loaded) || caught_up > 0 || compacted {
+        if !matches!(source, IndexSource::Loaded)
+            || caught_up > 0
+            || replayed_changes > 0
+            || compacted
+        {
             idx.save()?;
+        } else {
+            idx.saved.store(store_seq, Ordering::SeqCst);
+            idx.unsaved_inserts.store(0, Ordering::SeqCst);
         }
         let report = VectorOpenReport {
             source,
             caught_up,
+            replayed_changes,
+            replayed_passages: replayed_inserts,
             points: idx.points(),
             live: idx.live(),
             compacted,
@@ -527,7 +587,11 @@ impl VectorIndex {
     }
 
     /// Loads the saved graph if it is present, compatible and intact; else says why not.
-    fn try_load(&self, verify_seconds: &mut f64) -> Result<Graph, String> {
+    fn try_load(
+        &self,
+        verify_seconds: &mut f64,
+        covers_seq: &mut Option<u64>,
+    ) -> Result<Graph, String> {
         let path = self.manifest_path();
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
@@ -560,6 +624,7 @@ impl VectorIndex {
         if !diffs.is_empty() {
             return Err(format!("saved index is incompatible: {}", diffs.join(", ")));
         }
+        *covers_seq = m.covers_seq;
         if m.points == 0 {
             return Ok(Graph::new(&self.params, 0));
         }
@@ -645,6 +710,7 @@ impl VectorIndex {
         &self,
         items: &[NewArticle],
         outcomes: &[UpsertOutcome],
+        seq: u64,
     ) -> Result<(), IndexError> {
         self.remove(
             &outcomes
@@ -670,6 +736,7 @@ impl VectorIndex {
         for (a, pids) in arts {
             add_to_meta(&mut meta, a, pids);
         }
+        self.covered.fetch_max(seq, Ordering::SeqCst);
         Ok(())
     }
 
@@ -714,6 +781,18 @@ impl VectorIndex {
         }
         let _w = self.write.lock();
         self.graph.read().clone().insert(batch);
+        self.unsaved_inserts
+            .fetch_add(batch.len(), Ordering::SeqCst);
+    }
+
+    /// The store change sequence the index reflects in memory.
+    pub fn covered_seq(&self) -> u64 {
+        self.covered.load(Ordering::SeqCst)
+    }
+
+    /// Passages inserted since the last checkpoint ([`VectorIndex::save`]).
+    pub fn unsaved_inserts(&self) -> usize {
+        self.unsaved_inserts.load(Ordering::SeqCst)
     }
 
     fn check_dim(&self, v: &[f32]) -> Result<(), IndexError> {
@@ -733,11 +812,12 @@ impl VectorIndex {
         }
     }
 
-    /// Drops a deleted article's passages (tombstones).
-    pub fn remove_article(&self, article_id: &str, removed: &[u64]) {
+    /// Drops a deleted article's passages (tombstones), as of store change `seq`.
+    pub fn remove_article(&self, article_id: &str, removed: &[u64], seq: u64) {
         let mut meta = self.meta.write();
         meta.remove_article(article_id);
         meta.remove_pids(removed);
+        self.covered.fetch_max(seq, Ordering::SeqCst);
     }
 
     /// The `k` passages nearest to `q` (cosine similarity, best first) that are live and match
@@ -944,6 +1024,8 @@ impl VectorIndex {
             false
         };
         let _w = self.write.lock();
+        let covers_seq = self.covered.load(Ordering::SeqCst);
+        let inserts_covered = self.unsaved_inserts.load(Ordering::SeqCst);
         let g = self.graph.read().clone();
         let points = g.len();
         let max_pid = g.points.read().iter().map(|(p, _)| p).max().unwrap_or(0);
@@ -996,6 +1078,7 @@ impl VectorIndex {
             generation: generation.clone(),
             graph: graph_sum,
             data: data_sum,
+            covers_seq: Some(covers_seq),
         };
         let path = self.manifest_path();
         let tmp = self.dir.join(format!("{MANIFEST}.tmp"));
@@ -1017,10 +1100,14 @@ impl VectorIndex {
                 }
             }
         }
+        self.saved.store(covers_seq, Ordering::SeqCst);
+        self.unsaved_inserts
+            .fetch_sub(inserts_covered, Ordering::SeqCst);
         Ok(VectorSaveReport {
             points,
             bytes,
             compacted,
+            covers_seq,
             seconds: t0.elapsed().as_secs_f64(),
         })
     }

@@ -44,6 +44,13 @@ const ARTICLE_INFO: TableDefinition<&str, &[u8]> = TableDefinition::new("article
 const PASSAGES: TableDefinition<u64, &[u8]> = TableDefinition::new("passages");
 const PASSAGE_VECTORS: TableDefinition<u64, &[u8]> = TableDefinition::new("passage_vectors");
 const SENTENCES: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("sentences");
+/// The change log: sequence number → [`Change`] (bincode).
+const CHANGES: TableDefinition<u64, &[u8]> = TableDefinition::new("changes");
+
+/// How many commits the change log keeps: an index checkpoint (or a follower) further behind
+/// than this rebuilds its view from the tables instead of replaying. Each entry is a few dozen
+/// bytes per article changed.
+pub const CHANGE_LOG_RETAIN: u64 = 100_000;
 
 const K_MANIFEST: &str = "manifest";
 const K_STORE_ID: &str = "store_id";
@@ -186,6 +193,42 @@ pub struct Counts {
     pub articles: u64,
     pub passages: u64,
     pub sentences: u64,
+}
+
+/// One article a commit changed: the passage ids it gained and lost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangedArticle {
+    /// Article id.
+    pub id: String,
+    /// Passage ids created by the commit.
+    pub added: Vec<u64>,
+    /// Passage ids the commit removed.
+    pub removed: Vec<u64>,
+}
+
+/// One entry of the change log: what commit `seq` upserted and deleted. Derived indexes replay
+/// the log from the sequence their checkpoint covers; another process following the store can
+/// do the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// The commit's sequence number (1, 2, 3 … with no gaps).
+    pub seq: u64,
+    /// Commit time, Unix milliseconds.
+    pub at_ms: i64,
+    /// Articles added or replaced.
+    pub upserted: Vec<ChangedArticle>,
+    /// Articles deleted.
+    pub deleted: Vec<ChangedArticle>,
+}
+
+/// The log after some sequence number: every change, or word that the log no longer reaches
+/// back that far (the caller then rebuilds its view from the tables).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangesSince {
+    /// Every change after the given sequence, in order (empty when nothing is newer).
+    Complete(Vec<Change>),
+    /// Entries after the given sequence were dropped from the log (or it started later).
+    Truncated,
 }
 
 /// Progress markers of the store: derived indexes record them when they save.
@@ -547,32 +590,40 @@ impl Store {
                     added,
                 });
             }
+            // Pids created and dropped within this batch (same id twice) never reach an index.
+            let added_all: std::collections::HashSet<u64> = outcomes
+                .iter()
+                .flat_map(|o| o.added.iter().copied())
+                .collect();
+            let transient: std::collections::HashSet<u64> = outcomes
+                .iter()
+                .flat_map(|o| o.removed.iter().copied())
+                .filter(|p| added_all.contains(p))
+                .collect();
+            if !transient.is_empty() {
+                for o in &mut outcomes {
+                    o.added.retain(|p| !transient.contains(p));
+                    o.removed.retain(|p| !transient.contains(p));
+                }
+            }
             if changed {
                 meta.insert(K_NEXT_PID, next_pid.to_le_bytes().as_slice())?;
-                let seq = read_u64(&meta, K_SEQ)?.unwrap_or(0) + 1;
-                meta.insert(K_SEQ, seq.to_le_bytes().as_slice())?;
+                let upserted = outcomes
+                    .iter()
+                    .filter(|o| o.status != Upsert::Unchanged)
+                    .map(|o| ChangedArticle {
+                        id: o.article_id.clone(),
+                        added: o.added.clone(),
+                        removed: o.removed.clone(),
+                    })
+                    .collect();
+                log_change(&w, &mut meta, upserted, Vec::new())?;
             }
         }
         if changed {
             w.commit()?;
         } else {
             w.abort()?;
-        }
-        // Pids created and dropped within this batch (same id twice) never reached an index.
-        let added_all: std::collections::HashSet<u64> = outcomes
-            .iter()
-            .flat_map(|o| o.added.iter().copied())
-            .collect();
-        let transient: std::collections::HashSet<u64> = outcomes
-            .iter()
-            .flat_map(|o| o.removed.iter().copied())
-            .filter(|p| added_all.contains(p))
-            .collect();
-        if !transient.is_empty() {
-            for o in &mut outcomes {
-                o.added.retain(|p| !transient.contains(p));
-                o.removed.retain(|p| !transient.contains(p));
-            }
         }
         Ok(outcomes)
     }
@@ -583,11 +634,15 @@ impl Store {
         let mut w = self.db.begin_write()?;
         w.set_durability(Durability::Immediate);
         let removed = delete_in(&w, article_id)?;
-        if removed.is_some() {
+        if let Some(pids) = &removed {
             {
                 let mut meta = w.open_table(META)?;
-                let seq = read_u64(&meta, K_SEQ)?.unwrap_or(0) + 1;
-                meta.insert(K_SEQ, seq.to_le_bytes().as_slice())?;
+                let gone = ChangedArticle {
+                    id: article_id.to_string(),
+                    added: Vec::new(),
+                    removed: pids.clone(),
+                };
+                log_change(&w, &mut meta, Vec::new(), vec![gone])?;
             }
             w.commit()?;
         } else {
@@ -681,6 +736,31 @@ impl Store {
         Ok(HighWater {
             last_pid: next - 1,
             seq: read_u64(&meta, K_SEQ)?.unwrap_or(0),
+        })
+    }
+
+    /// The changes committed after `seq`, in order, from one snapshot (see [`ChangesSince`]).
+    pub fn changes_since(&self, seq: u64) -> Result<ChangesSince, StoreError> {
+        let r = self.db.begin_read()?;
+        let now = high_water_in(&r)?.seq;
+        if seq >= now {
+            return Ok(ChangesSince::Complete(Vec::new()));
+        }
+        let t = r.open_table(CHANGES)?;
+        let mut out = Vec::with_capacity((now - seq) as usize);
+        for e in t.range(seq + 1..)? {
+            let (k, v) = e?;
+            let c: Change = bincode::deserialize(v.value())
+                .map_err(|e| StoreError::Corrupt(format!("change {}: {e}", k.value())))?;
+            out.push(c);
+        }
+        // A log with a gap (written before it existed, or pruned) cannot be replayed.
+        let contiguous = out.len() as u64 == now - seq
+            && out.iter().zip(seq + 1..).all(|(c, want)| c.seq == want);
+        Ok(if contiguous {
+            ChangesSince::Complete(out)
+        } else {
+            ChangesSince::Truncated
         })
     }
 
@@ -994,6 +1074,42 @@ fn delete_in(w: &WriteTransaction, article_id: &str) -> Result<Option<Vec<u64>>,
         sentences.remove((article_id, n))?;
     }
     Ok(Some(old.passage_ids))
+}
+
+/// Gives a write its sequence number and records what it changed; drops the entry that falls
+/// out of the retention window.
+fn log_change(
+    w: &WriteTransaction,
+    meta: &mut redb::Table<&str, &[u8]>,
+    upserted: Vec<ChangedArticle>,
+    deleted: Vec<ChangedArticle>,
+) -> Result<u64, StoreError> {
+    let seq = read_u64(meta, K_SEQ)?.unwrap_or(0) + 1;
+    meta.insert(K_SEQ, seq.to_le_bytes().as_slice())?;
+    let change = Change {
+        seq,
+        at_ms: now_ms(),
+        upserted,
+        deleted,
+    };
+    let mut log = w.open_table(CHANGES)?;
+    log.insert(
+        seq,
+        bincode::serialize(&change)
+            .expect("a change serialises")
+            .as_slice(),
+    )?;
+    if seq > CHANGE_LOG_RETAIN {
+        log.remove(seq - CHANGE_LOG_RETAIN)?;
+    }
+    Ok(seq)
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 fn high_water_in(r: &redb::ReadTransaction) -> Result<HighWater, StoreError> {

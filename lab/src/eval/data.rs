@@ -276,9 +276,14 @@ pub fn load_bbc(path: &Path) -> Result<Vec<BbcArticle>> {
 
 /// The articles of any evaluation file, by its shape: a BEIR `corpus.jsonl` (`_id`), SQuAD
 /// JSON (its paragraphs), BBC News Summary JSONL (`summary`), or news JSONL read by the
-/// product's ingest. Ids are prefixed with the file's stem, so files do not collide.
+/// product's ingest; or a folder of HTML pages (e.g. a documentation tree), each page's text
+/// as the product's HTML cleaner gives it. Ids are prefixed with the file's stem, so files do
+/// not collide.
 pub fn corpus_articles(path: &Path) -> Result<Vec<newsdesk::ingest::Article>> {
     use super::common::eval_article;
+    if path.is_dir() {
+        return html_pages(path);
+    }
     let stem = path
         .file_stem()
         .and_then(|s| s.to_str())
@@ -293,7 +298,8 @@ pub fn corpus_articles(path: &Path) -> Result<Vec<newsdesk::ingest::Article>> {
     let first: Option<serde_json::Value> = serde_json::from_str(first_line.trim()).ok();
     let has = |k: &str| first.as_ref().is_some_and(|v| v.get(k).is_some());
     let mut out = Vec::new();
-    if first.is_none() && first_line.trim_start().starts_with('{') {
+    let squad = has("data") || (first.is_none() && first_line.trim_start().starts_with('{'));
+    if squad {
         for p in load_squad(path)?.paragraphs {
             out.push(eval_article(&p.id, &p.title, &p.context, None)?);
         }
@@ -321,6 +327,63 @@ pub fn corpus_articles(path: &Path) -> Result<Vec<newsdesk::ingest::Article>> {
         if a.source.is_none() {
             a.source = Some(stem.clone());
         }
+    }
+    Ok(out)
+}
+
+/// Every `*.html` page under `root` (sorted by path) as an article: the `<title>` as title,
+/// the cleaned text as body; pages with under 200 bytes of text are skipped.
+fn html_pages(root: &Path) -> Result<Vec<newsdesk::ingest::Article>> {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<()> {
+        for e in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+            let p = e?.path();
+            if p.is_dir() {
+                walk(&p, out)?;
+            } else if p.extension().is_some_and(|x| x == "html") {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(root, &mut files)?;
+    files.sort();
+    let stem = root
+        .file_name()
+        .and_then(|s| s.to_str())
+        .unwrap_or("html")
+        .to_string();
+    let mut out = Vec::new();
+    for f in files {
+        let html = String::from_utf8_lossy(&std::fs::read(&f)?).into_owned();
+        let title = html
+            .find("<title>")
+            .and_then(|i| {
+                let rest = &html[i + 7..];
+                rest.find("</title>").map(|j| &rest[..j])
+            })
+            .map(newsdesk::text::html_to_text)
+            .unwrap_or_default();
+        let body = newsdesk::text::html_to_text(&html);
+        if body.len() < 200 {
+            continue;
+        }
+        let rel = f
+            .strip_prefix(root)
+            .unwrap_or(&f)
+            .to_string_lossy()
+            .replace('/', "-");
+        let title = if title.trim().is_empty() {
+            rel.clone()
+        } else {
+            title
+        };
+        let mut a = super::common::eval_article(&format!("{stem}-{rel}"), &title, &body, None)?;
+        a.source = Some(stem.clone());
+        out.push(a);
+    }
+    if out.is_empty() {
+        bail!("{}: no HTML page with text", root.display());
     }
     Ok(out)
 }
