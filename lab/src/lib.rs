@@ -3,7 +3,7 @@
 //! * [`eval`]: quality on public sets (sentence boundaries, SciFact, SQuAD, BBC): each command
 //!   builds (or reuses) a data dir through the product's own ingest, asks through the product's
 //!   own answer API, and prints a table then one JSON line.
-//! * [`bench`]: speed (the encoder, the vector index).
+//! * [`bench`]: speed (the encoder, the vector index, the write path).
 //!
 //! The data sets are read by path (`../shared/data/...`), never copied into the repository.
 
@@ -81,6 +81,9 @@ pub enum BenchCommand {
     Embed(bench::embed::BenchEmbedArgs),
     /// HNSW recall@10 against exact search, latency, bytes per passage.
     Index(bench::index::BenchIndexArgs),
+    /// One-document POST/DELETE latency and bytes written, small vs large data dir; /v1/ask
+    /// latency during a feed stream.
+    Write(bench::write::BenchWriteArgs),
 }
 
 /// Runs a parsed command line; returns the exit code.
@@ -125,6 +128,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Bench(BenchCommand::Index(args)) => {
             bench::index::run_bench_index(&args, &model_dir)?
+        }
+        Command::Bench(BenchCommand::Write(args)) => {
+            bench::write::run_bench_write(&args, &model_dir)?
         }
     }
     Ok(0)

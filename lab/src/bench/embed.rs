@@ -1,4 +1,4 @@
-//! `newsdesk bench embed`: embedding throughput and query latency on a fixed workload
+//! `newsdesk-lab bench embed`: embedding throughput and query latency on a fixed workload
 //! (`{"passages": [...], "queries": [...]}`, e.g. ../shared/bench/embed-workload.json).
 //!
 //! Phases, all in one process on the same machine:
@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// `newsdesk bench embed`.
+/// `newsdesk-lab bench embed`.
 #[derive(Debug, Clone, Args)]
 pub struct BenchEmbedArgs {
     /// Workload JSON with `passages` and `queries` arrays of strings.
@@ -87,7 +87,7 @@ impl Default for BenchEmbedOptions {
     }
 }
 
-/// `newsdesk bench embed` with parsed arguments.
+/// `newsdesk-lab bench embed` with parsed arguments.
 pub fn run(args: &BenchEmbedArgs, model_dir: &Path) -> anyhow::Result<()> {
     run_bench_embed(&args.workload, model_dir, &args.opts)
 }

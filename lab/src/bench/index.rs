@@ -1,4 +1,4 @@
-//! `newsdesk bench index`: HNSW recall@k against exact search, query latency, start-up time
+//! `newsdesk-lab bench index`: HNSW recall@k against exact search, query latency, start-up time
 //! (load vs rebuild) and bytes per stored passage (on disk and RSS), on a real data directory.
 //!
 //! Two steps, so the slow one runs once:
@@ -32,7 +32,7 @@ use newsdesk::store::{
     FORMAT_VERSION,
 };
 
-/// `newsdesk bench index`.
+/// `newsdesk-lab bench index`.
 #[derive(Debug, Clone, Args)]
 pub struct BenchIndexArgs {
     /// Measure an existing data directory (built by `--corpus` or by `newsdesk ingest`).
@@ -232,13 +232,13 @@ fn build_random(dir: &Path, n: usize) -> anyhow::Result<()> {
         });
         if items.len() == 512 {
             let o = store.upsert(&items)?;
-            idx.apply_items(&items, &o)?;
+            idx.apply_items(&items, &o, store.high_water()?.seq)?;
             items.clear();
         }
     }
     if !items.is_empty() {
         let o = store.upsert(&items)?;
-        idx.apply_items(&items, &o)?;
+        idx.apply_items(&items, &o, store.high_water()?.seq)?;
     }
     idx.save()?;
     eprintln!(
@@ -257,15 +257,7 @@ fn build_corpus(
     args: &BenchIndexArgs,
     model_dir: &Path,
 ) -> anyhow::Result<()> {
-    let mut articles = Vec::new();
-    for f in files {
-        let mut a = crate::eval::data::corpus_articles(f)?;
-        if let Some(l) = args.limit {
-            a.truncate(l);
-        }
-        eprintln!("{}: {} articles", f.display(), a.len());
-        articles.extend(a);
-    }
+    let articles = read_corpus(files, args.limit)?;
     if args.count_only {
         let counter = newsdesk::text::WordPieceCounter::from_model_dir(model_dir)
             .map_err(|e| anyhow::anyhow!("tokenizer: {e}"))?;
@@ -284,9 +276,35 @@ fn build_corpus(
         );
         return Ok(());
     }
+    ingest_corpus(dir, articles, args.budget, model_dir)
+}
+
+/// The articles of evaluation files (see [`crate::eval::data::corpus_articles`]), the first
+/// `limit` of each.
+pub(crate) fn read_corpus(files: &[PathBuf], limit: Option<usize>) -> anyhow::Result<Vec<Article>> {
+    let mut articles = Vec::new();
+    for f in files {
+        let mut a = crate::eval::data::corpus_articles(f)?;
+        if let Some(l) = limit {
+            a.truncate(l);
+        }
+        eprintln!("{}: {} articles", f.display(), a.len());
+        articles.extend(a);
+    }
+    Ok(articles)
+}
+
+/// Ingests articles into a data dir through the product's engine (chunk, embed passages and
+/// sentences, store, index), with progress on stderr.
+pub(crate) fn ingest_corpus(
+    dir: &Path,
+    articles: Vec<Article>,
+    budget: usize,
+    model_dir: &Path,
+) -> anyhow::Result<()> {
     let mut cfg = EngineConfig::new(dir);
     cfg.model_dir = model_dir.to_path_buf();
-    cfg.passage_budget = args.budget;
+    cfg.passage_budget = budget;
     let engine = Engine::open(cfg)?;
     let t0 = Instant::now();
     let total = articles.len();

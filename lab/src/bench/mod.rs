@@ -1,5 +1,7 @@
 //! Speed benchmarks: `embed` (the encoder and the embedding service) and `index` (HNSW recall
-//! and latency, start-up, bytes per passage).
+//! and latency, start-up, bytes per passage) and `write` (one-document write cost on a small and a
+//! large data dir, reads during a feed stream).
 
 pub mod embed;
 pub mod index;
+pub mod write;

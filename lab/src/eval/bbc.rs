@@ -1,4 +1,4 @@
-//! `newsdesk eval bbc FILE`: BBC News Summary. Every article is ingested; its stored sentences
+//! `newsdesk-lab eval bbc FILE`: BBC News Summary. Every article is ingested; its stored sentences
 //! (the product's segmentation) and sentence vectors are summarised three ways at the
 //! reference's length:
 //!

@@ -1,4 +1,4 @@
-//! Quality on public benchmarks (issue 5): `newsdesk eval scifact|squad|bbc PATH`.
+//! Quality on public benchmarks (issue 5): `newsdesk-lab eval scifact|squad|bbc PATH`.
 //!
 //! The evaluation data is read by path and never copied into the repo. Each run builds a
 //! throwaway index in a temp dir (or reuses one given with `--data`), runs newsdesk and the

@@ -1,4 +1,4 @@
-//! `newsdesk eval scifact DIR`: BEIR SciFact (or any BEIR folder). Every document becomes an
+//! `newsdesk-lab eval scifact DIR`: BEIR SciFact (or any BEIR folder). Every document becomes an
 //! article (title + abstract); every judged query is run through the vector index alone, BM25
 //! alone and newsdesk's hybrid retrieval ([`newsdesk::answer::retrieve`]). Passages are mapped to
 //! their documents, a document ranking where its best passage does; nDCG@10, recall@100 and

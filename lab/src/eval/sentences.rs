@@ -1,4 +1,4 @@
-//! `newsdesk eval sentences FILE`: sentence-boundary precision, recall and F1 of
+//! `newsdesk-lab eval sentences FILE`: sentence-boundary precision, recall and F1 of
 //! [`newsdesk::text::segment`] against gold segmentations, side by side with the Unicode UAX #29
 //! sentence breaker (unicode-segmentation).
 //!

@@ -1,4 +1,4 @@
-//! `newsdesk eval squad FILE`: SQuAD v1.1. Every paragraph becomes an article (its Wikipedia
+//! `newsdesk-lab eval squad FILE`: SQuAD v1.1. Every paragraph becomes an article (its Wikipedia
 //! title as the headline); every question is asked the way `/v1/ask` answers it
 //! ([`newsdesk::answer::ask`], default weights, hybrid retrieval).
 //!
