@@ -14,6 +14,14 @@ use utoipa::ToSchema;
 /// gets its id back in every citation.
 pub const MAX_ID_BYTES: usize = 512;
 
+/// Longest accepted headline after cleaning, in bytes: the headline is indexed with every
+/// passage of its article and embedded in front of every passage and sentence.
+pub const MAX_TITLE_BYTES: usize = 2_048;
+
+/// Longest accepted article body after cleaning, in bytes (1 MiB: a very long news article is
+/// under 100 KB). Longer bodies are refused with `document_too_large`, never truncated.
+pub const MAX_BODY_BYTES: usize = 1_048_576;
+
 /// A dateline such as `New Delhi [India], September 25 (ANI):`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dateline {

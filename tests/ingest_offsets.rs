@@ -166,3 +166,29 @@ proptest! {
         prop_assert_eq!(got, words.iter().map(String::as_str).collect::<Vec<_>>());
     }
 }
+
+/// Hostile bodies: one "sentence" of 200 KB without punctuation, one 40 KB word without any
+/// space, a run of combining marks, and right-to-left marks between words. Every byte stays in
+/// some passage and every passage fits the budget (the splitter tokenizes such a sentence once,
+/// instead of re-counting the rest of it at every cut).
+#[test]
+fn unpunctuated_and_spaceless_bodies_split_within_budget() {
+    let words = [
+        "cluster", "export", "MSME", "credit", "SIDBI", "portal", "₹", "crore",
+    ];
+    let long: String = (0..30_000)
+        .map(|i| words[i % words.len()])
+        .collect::<Vec<_>>()
+        .join(" ");
+    let blob: String = "abcdefghij".repeat(4_000);
+    let marks = format!("a{}", "\u{0301}".repeat(10_000));
+    let rtl: String = (0..5_000).map(|i| format!("word{i}\u{200F} ")).collect();
+    for body in [long, blob, marks, rtl] {
+        let a: Article =
+            serde_json::from_value(serde_json::json!({"id": "x", "title": "t", "body": body}))
+                .unwrap();
+        for budget in [128, 16] {
+            check_article(&a, budget);
+        }
+    }
+}

@@ -37,6 +37,7 @@ async fn serves_over_a_real_socket_from_an_empty_data_dir() {
         demo: Some(fixtures()),
         feeds: newsdesk::feeds::FeedSettings::default(),
         shutdown_grace: Duration::from_secs(5),
+        server: newsdesk::http::server::ServerLimits::default(),
     };
     // A demo corpus of just the seeds keeps this test quick.
     let demo = tempfile::tempdir().unwrap();

@@ -50,6 +50,9 @@ pub fn run(base: &EngineConfig, args: IngestArgs) -> anyhow::Result<i32> {
     let engine = Engine::open(base.clone())?;
     let opts = IngestOptions {
         default_tz: tz,
+        // Local files are the operator's own: any number of items (a URL fetch is bounded by
+        // its body size).
+        max_items: usize::MAX,
         ..IngestOptions::default()
     };
     let (urls, paths): (Vec<String>, Vec<String>) =

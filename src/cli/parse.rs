@@ -67,7 +67,10 @@ pub fn parse_to(
     for e in &errors {
         writeln!(err, "newsdesk parse: {e}")?;
     }
-    let opts = IngestOptions::default();
+    let opts = IngestOptions {
+        max_items: usize::MAX,
+        ..IngestOptions::default()
+    };
     let (mut n_articles, mut n_ok) = (0usize, 0usize);
     for input in &inputs {
         let name = input.display().to_string();

@@ -10,6 +10,7 @@ use clap::Args;
 
 use crate::engine::{Engine, EngineConfig};
 use crate::feeds::{FeedSettings, Feeds};
+use crate::http::server::{ServerLimits, MIN_HEADER_BYTES};
 use crate::http::{app, AppState, HttpSettings};
 
 /// `newsdesk serve` flags.
@@ -59,6 +60,15 @@ pub struct ServeArgs {
     /// At shutdown, seconds running feed fetches may take to finish.
     #[arg(long, env = "NEWSDESK_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
     pub shutdown_grace_secs: u64,
+    /// Seconds a client has to send a request's headers (also the idle keep-alive timeout).
+    #[arg(long, env = "NEWSDESK_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+    /// Largest request header block in bytes (431 above); at least 8192.
+    #[arg(long, env = "NEWSDESK_MAX_HEADER_BYTES", default_value_t = 65_536)]
+    pub max_header_bytes: usize,
+    /// Open connections at most; more wait in the listen backlog.
+    #[arg(long, env = "NEWSDESK_MAX_CONNECTIONS", default_value_t = 1_024)]
+    pub max_connections: usize,
     /// Serve writes without a write key on a non-loopback address (refused otherwise).
     #[arg(long, env = "NEWSDESK_INSECURE_OPEN_WRITES")]
     pub insecure_open_writes: bool,
@@ -82,6 +92,8 @@ pub struct ServeSettings {
     pub feeds: FeedSettings,
     /// At shutdown, how long running feed fetches may take to finish.
     pub shutdown_grace: Duration,
+    /// Connection limits.
+    pub server: ServerLimits,
 }
 
 impl ServeArgs {
@@ -104,6 +116,15 @@ impl ServeArgs {
             (16..=256).contains(&self.passage_budget),
             "--passage-budget must be between 16 and 256 word pieces"
         );
+        anyhow::ensure!(
+            self.header_read_timeout_secs >= 1,
+            "--header-read-timeout-secs must be ≥ 1"
+        );
+        anyhow::ensure!(
+            self.max_header_bytes >= MIN_HEADER_BYTES,
+            "--max-header-bytes must be at least {MIN_HEADER_BYTES}"
+        );
+        anyhow::ensure!(self.max_connections >= 1, "--max-connections must be ≥ 1");
         let feeds = self.feeds.validate()?;
         let nonempty = |k: Option<String>| k.filter(|s| !s.trim().is_empty());
         let api_key = nonempty(self.api_key);
@@ -151,6 +172,11 @@ impl ServeArgs {
             },
             feeds,
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+            server: ServerLimits {
+                header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+                max_header_bytes: self.max_header_bytes,
+                max_connections: self.max_connections,
+            },
         })
     }
 }
@@ -236,11 +262,10 @@ pub async fn serve_listener(
         tracing::warn!("second signal: exiting at once");
         std::process::exit(130);
     });
-    axum::serve(listener, app(state.clone()))
-        .with_graceful_shutdown(async {
-            let _ = first_rx.await;
-        })
-        .await?;
+    crate::http::server::serve(listener, app(state.clone()), settings.server, async {
+        let _ = first_rx.await;
+    })
+    .await?;
     finish(&state, settings.shutdown_grace).await;
     tracing::info!("newsdesk stopped");
     Ok(())

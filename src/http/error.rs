@@ -147,6 +147,7 @@ pub fn ingest_error(e: IngestError) -> ApiError {
             (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
         }
         IngestError::Json { .. } => (StatusCode::BAD_REQUEST, "malformed_json"),
+        IngestError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, crate::ingest::TOO_LARGE),
         _ => (StatusCode::BAD_REQUEST, "invalid_document"),
     };
     ApiError::new(status, code, e.to_string())

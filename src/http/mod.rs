@@ -14,6 +14,7 @@ mod feeds;
 mod metrics;
 mod openapi;
 mod routes;
+pub mod server;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};

@@ -120,17 +120,33 @@ pub async fn post_documents(
         .transpose()
         .map_err(ingest_error)?
         .flatten();
+    // Parsing is CPU work: on the blocking pool, inside the in-flight cap.
     let Batch {
         articles, failed, ..
-    } = ingest::parse_batch(&body, declared, &IngestOptions::default()).map_err(ingest_error)?;
+    } = st
+        .blocking(move || {
+            Ok(ingest::parse_batch(
+                &body,
+                declared,
+                &IngestOptions::default(),
+            ))
+        })
+        .await?
+        .map_err(ingest_error)?;
     if articles.is_empty() {
+        let (status, code) = match failed.first() {
+            Some(f) if f.code == ingest::TOO_LARGE => {
+                (StatusCode::PAYLOAD_TOO_LARGE, ingest::TOO_LARGE)
+            }
+            _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_document"),
+        };
         let first = failed
             .first()
             .map(|f| format!(" (item {}: {})", f.index, f.error))
             .unwrap_or_default();
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_document",
+            status,
+            code,
             format!("no article could be read from the body{first}"),
         ));
     }

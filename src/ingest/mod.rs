@@ -14,10 +14,10 @@ pub mod paths;
 mod wire;
 mod xml;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use crate::article::{Article, Dateline, MAX_ID_BYTES};
+pub use crate::article::{Article, Dateline, MAX_BODY_BYTES, MAX_ID_BYTES, MAX_TITLE_BYTES};
 use crate::text::dateline;
 
 pub use date::parse_date;
@@ -112,6 +112,9 @@ pub struct IngestOptions {
     /// It outranks the document's own XML declaration (RFC 7303); a byte-order mark outranks
     /// both. See `decode` for the two cases where a declared charset is overruled.
     pub charset: Option<String>,
+    /// Most items one document may hold ([`MAX_ITEMS_PER_DOCUMENT`] by default, for bodies from
+    /// the network; the CLI lifts it for local files).
+    pub max_items: usize,
 }
 
 impl Default for IngestOptions {
@@ -123,6 +126,7 @@ impl Default for IngestOptions {
             feed_source: None,
             feed_category: None,
             charset: None,
+            max_items: MAX_ITEMS_PER_DOCUMENT,
         }
     }
 }
@@ -159,7 +163,13 @@ pub enum IngestError {
     /// The document parsed but held no usable article.
     #[error("no articles found: {0}")]
     NoArticles(String),
+    /// The document is over one of the input limits (XML entity expansion, items per document).
+    #[error("document too large: {0}")]
+    TooLarge(String),
 }
+
+/// Most items (feed items, records, array elements, JSONL lines) one document may hold.
+pub const MAX_ITEMS_PER_DOCUMENT: usize = 10_000;
 
 /// Everything one document produced: articles plus the problems that did not stop it.
 #[derive(Debug)]
@@ -344,9 +354,14 @@ pub(crate) type Item = (usize, Result<Article, String>);
 pub struct ItemError {
     /// Position in the batch, from 0: the array element, the JSONL line, the feed item.
     pub index: usize,
+    /// `document_too_large` (a body or headline over its limit) or `invalid_document`.
+    pub code: &'static str,
     /// Why it was refused.
     pub error: String,
 }
+
+/// The code of an item refused for its size.
+pub const TOO_LARGE: &str = "document_too_large";
 
 /// What one body or file holds, item by item: the [`parse_batch`] result.
 #[derive(Debug)]
@@ -379,6 +394,11 @@ pub fn parse_batch(
     if text.trim().is_empty() {
         return Err(IngestError::Empty);
     }
+    if looks_binary(&text) {
+        return Err(IngestError::Unsupported(
+            "binary data (NUL or control bytes), not text".into(),
+        ));
+    }
     let format = match format {
         Some(f) => f,
         None => match detect_text(&text) {
@@ -401,6 +421,13 @@ pub fn parse_batch(
         Format::Json => json::json_items(&text, opts, &mut warnings)?,
         Format::Jsonl => json::jsonl_items(&text, opts, &mut warnings),
     };
+    if items.len() > opts.max_items {
+        return Err(IngestError::TooLarge(format!(
+            "{} items in one document; the limit is {} (split it)",
+            items.len(),
+            opts.max_items
+        )));
+    }
     // Ids must be unique within a document. The same item twice is dropped; a publisher reusing
     // one guid for different items gets the later ones a derived, still stable id.
     let mut seen: std::collections::HashMap<String, (String, String)> =
@@ -408,10 +435,13 @@ pub fn parse_batch(
     let mut articles = Vec::with_capacity(items.len());
     let mut failed = Vec::new();
     for (index, item) in items {
-        let mut a = match item.and_then(|a| check_article(&a).map(|()| a)) {
+        let checked = item
+            .map_err(|e| ("invalid_document", e))
+            .and_then(|a| check_article(&a).map(|()| a));
+        let mut a = match checked {
             Ok(a) => a,
-            Err(error) => {
-                failed.push(ItemError { index, error });
+            Err((code, error)) => {
+                failed.push(ItemError { index, code, error });
                 continue;
             }
         };
@@ -457,20 +487,67 @@ pub fn parse_batch(
 
 /// What every stored article must satisfy, checked at parse time so that a bad item is refused
 /// before any work is spent on it.
-fn check_article(a: &Article) -> Result<(), String> {
+/// Earliest publication year accepted (older dates are typos or placeholders like year 0).
+pub const MIN_PUBLISHED_YEAR: i32 = 1800;
+/// How far past today a publication date may lie (time zones, embargoed releases).
+pub const MAX_FUTURE_DAYS: i64 = 2;
+
+fn check_article(a: &Article) -> Result<(), (&'static str, String)> {
+    let invalid = |m: String| Err(("invalid_document", m));
     if a.body.trim().is_empty() {
-        return Err("has no body text".into());
+        return invalid("has no body text".into());
     }
     if a.id.trim().is_empty() {
-        return Err("has an empty id".into());
+        return invalid("has an empty id".into());
     }
     if a.id.len() > MAX_ID_BYTES {
-        return Err(format!(
+        return invalid(format!(
             "has an id of {} bytes; the limit is {MAX_ID_BYTES}",
             a.id.len()
         ));
     }
+    if let Some(p) = a.published {
+        let latest = Utc::now() + chrono::Duration::days(MAX_FUTURE_DAYS);
+        if p.year() < MIN_PUBLISHED_YEAR || p > latest {
+            return invalid(format!(
+                "has a publication date {} outside {MIN_PUBLISHED_YEAR}-01-01 … today + \
+                 {MAX_FUTURE_DAYS} days",
+                p.to_rfc3339()
+            ));
+        }
+    }
+    if a.title.len() > MAX_TITLE_BYTES {
+        return Err((
+            TOO_LARGE,
+            format!(
+                "has a headline of {} bytes after cleaning; the limit is {MAX_TITLE_BYTES}",
+                a.title.len()
+            ),
+        ));
+    }
+    if a.body.len() > MAX_BODY_BYTES {
+        return Err((
+            TOO_LARGE,
+            format!(
+                "has a body of {} bytes after cleaning; the limit is {MAX_BODY_BYTES}",
+                a.body.len()
+            ),
+        ));
+    }
     Ok(())
+}
+
+/// Bytes that decoded to text but are not text: more than 1 in 50 characters being control
+/// characters (NUL included) or replacement characters (a PNG or a zip sent as `text/plain`).
+fn looks_binary(text: &str) -> bool {
+    let (mut n, mut bad) = (0usize, 0usize);
+    for c in text.chars().take(65_536) {
+        n += 1;
+        if (c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c')) || c == '\u{FFFD}' {
+            bad += 1;
+        }
+    }
+    bad * 50 > n
 }
 
 fn xml_items(

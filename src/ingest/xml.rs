@@ -14,7 +14,18 @@ use std::collections::HashMap;
 use super::IngestError;
 
 /// Deepest element nesting accepted; deeper input is rejected rather than risking the stack.
-const MAX_DEPTH: usize = 256;
+pub const MAX_DEPTH: usize = 256;
+
+/// Most entities an internal DTD subset may declare.
+pub const MAX_DTD_ENTITIES: usize = 1_024;
+
+/// Longest replacement text of one declared entity, in bytes.
+pub const MAX_ENTITY_BYTES: usize = 65_536;
+
+/// Most text that references to declared entities may add to one document, in bytes: a small
+/// document declaring a large entity and referencing it millions of times is refused instead
+/// of expanding to gigabytes.
+pub const MAX_ENTITY_EXPANSION_BYTES: usize = 1_048_576;
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Node {
@@ -162,8 +173,8 @@ fn xml_error(text: &str, pos: usize, msg: String) -> IngestError {
     }
 }
 
-/// Simple internal entity declarations: `<!ENTITY name "value">`.
-fn dtd_entities(doctype: &str, map: &mut HashMap<String, String>) {
+/// Simple internal entity declarations: `<!ENTITY name "value">`, within the entity limits.
+fn dtd_entities(doctype: &str, map: &mut HashMap<String, String>) -> Result<(), IngestError> {
     let mut rest = doctype;
     while let Some(p) = rest.find("<!ENTITY") {
         rest = &rest[p + 8..];
@@ -178,9 +189,20 @@ fn dtd_entities(doctype: &str, map: &mut HashMap<String, String>) {
             _ => continue,
         };
         if let Some(end) = after[1..].find(q) {
+            if end > MAX_ENTITY_BYTES {
+                return Err(IngestError::TooLarge(format!(
+                    "the XML entity {name:?} is {end} bytes long; the limit is {MAX_ENTITY_BYTES}"
+                )));
+            }
             map.insert(name, after[1..1 + end].to_string());
+            if map.len() > MAX_DTD_ENTITIES {
+                return Err(IngestError::TooLarge(format!(
+                    "the XML document declares more than {MAX_DTD_ENTITIES} entities"
+                )));
+            }
         }
     }
+    Ok(())
 }
 
 fn resolve_entity(name: &str, dtd: &HashMap<String, String>) -> String {
@@ -253,6 +275,7 @@ pub(crate) fn walk(
         cfg.expand_empty_elements = false;
     }
     let mut dtd = HashMap::new();
+    let mut expanded = 0usize;
     let mut stack: Vec<Node> = Vec::new();
     let mut scopes: NsScopes = Vec::new();
     let mut root: Option<Node> = None;
@@ -329,12 +352,21 @@ pub(crate) fn walk(
                 if !stack.is_empty() {
                     let name = r.decode().unwrap_or_default();
                     let v = resolve_entity(&name, &dtd);
+                    if dtd.contains_key(&*name) {
+                        expanded += v.len();
+                        if expanded > MAX_ENTITY_EXPANSION_BYTES {
+                            return Err(IngestError::TooLarge(format!(
+                                "XML entity references expand to more than \
+                                 {MAX_ENTITY_EXPANSION_BYTES} bytes"
+                            )));
+                        }
+                    }
                     push_text(&mut stack, &v);
                 }
             }
             Event::DocType(d) => {
                 let s = d.decode().unwrap_or_default();
-                dtd_entities(&s, &mut dtd);
+                dtd_entities(&s, &mut dtd)?;
             }
             Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
             Event::Eof => break,

@@ -51,6 +51,32 @@ impl WordPieceCounter {
         Ok(WordPieceCounter { tok })
     }
 
+    /// Byte offsets of the word pieces of `text` (no special tokens), in order.
+    pub fn token_offsets(&self, text: &str) -> Vec<(usize, usize)> {
+        match self.tok.encode(text, false) {
+            Ok(e) => e.get_offsets().to_vec(),
+            // Never expected (see `count`): fall back to whitespace-separated words.
+            Err(_) => {
+                let mut v = Vec::new();
+                let mut start = None;
+                for (i, c) in text.char_indices() {
+                    match (c.is_whitespace(), start) {
+                        (true, Some(s)) => {
+                            v.push((s, i));
+                            start = None;
+                        }
+                        (false, None) => start = Some(i),
+                        _ => {}
+                    }
+                }
+                if let Some(s) = start {
+                    v.push((s, text.len()));
+                }
+                v
+            }
+        }
+    }
+
     /// Number of word pieces in `text` (no special tokens).
     pub fn count(&self, text: &str) -> usize {
         match self.tok.encode(text, false) {
@@ -101,59 +127,64 @@ fn cut_points(body: &str, s: usize, e: usize) -> (Vec<usize>, Vec<usize>) {
     (clause, words)
 }
 
-/// Furthest cut in `cuts` (ascending) with `count(body[pos..cut]) <= budget`.
-fn furthest_fit(
-    body: &str,
-    pos: usize,
-    cuts: &[usize],
-    counter: &WordPieceCounter,
-    budget: usize,
-) -> Option<usize> {
-    let cands: Vec<usize> = cuts.iter().copied().filter(|&c| c > pos).collect();
-    let (mut lo, mut hi) = (0usize, cands.len());
-    let mut best = None;
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        let c = cands[mid];
-        if counter.count(&body[pos..c]) <= budget {
-            best = Some(c);
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    best
-}
-
-/// Splits an over-budget sentence into pieces of at most `budget` word pieces.
+/// Splits an over-budget sentence into pieces of at most `budget` word pieces, in time linear
+/// in its length: the sentence is tokenized once, and each piece ends at the furthest clause
+/// mark (if the piece keeps at least a third of the budget), else word boundary, else token
+/// boundary that stays within the budget.
 fn split_long(
     body: &str,
     sp: Span,
     counter: &WordPieceCounter,
     budget: usize,
 ) -> Vec<(usize, usize)> {
+    let toks: Vec<(usize, usize)> = counter
+        .token_offsets(&body[sp.start..sp.end])
+        .into_iter()
+        .map(|(a, b)| (sp.start + a, sp.start + b))
+        .collect();
     let (clause, words) = cut_points(body, sp.start, sp.end);
+    // Tokens in body[pos..c]: those that start at or after pos and end at or before c.
+    let tokens_between = |pos: usize, c: usize| {
+        let a = toks.partition_point(|t| t.0 < pos);
+        let b = toks.partition_point(|t| t.1 <= c);
+        b.saturating_sub(a)
+    };
+    // The furthest cut in `cuts` within (pos, limit], found from a cursor that only moves on.
+    fn furthest(cuts: &[usize], cursor: &mut usize, pos: usize, limit: usize) -> Option<usize> {
+        while *cursor < cuts.len() && cuts[*cursor] <= limit {
+            *cursor += 1;
+        }
+        (*cursor > 0 && cuts[*cursor - 1] > pos).then(|| cuts[*cursor - 1])
+    }
+    let (mut ci, mut wi) = (0usize, 0usize);
     let mut out = Vec::new();
     let mut pos = sp.start;
+    let mut ti = 0usize;
     while pos < sp.end {
-        if counter.count(&body[pos..sp.end]) <= budget {
+        while ti < toks.len() && toks[ti].0 < pos {
+            ti += 1;
+        }
+        if toks.len() - ti <= budget {
             out.push((pos, sp.end));
             break;
         }
-        let by_clause = furthest_fit(body, pos, &clause, counter, budget)
-            .filter(|&c| counter.count(&body[pos..c]) * 3 >= budget);
-        let cut = by_clause
-            .or_else(|| furthest_fit(body, pos, &words, counter, budget))
-            .unwrap_or_else(|| {
-                // one enormous "word": cut between characters
-                let chars: Vec<usize> = body[pos..sp.end]
-                    .char_indices()
-                    .skip(1)
-                    .map(|(i, _)| pos + i)
-                    .collect();
-                furthest_fit(body, pos, &chars, counter, budget)
-                    .unwrap_or_else(|| chars.first().copied().unwrap_or(sp.end))
-            });
+        // Cutting at the start of token ti + budget keeps exactly `budget` tokens.
+        let limit = toks[ti + budget].0;
+        let by_clause = furthest(&clause, &mut ci, pos, limit)
+            .filter(|&c| tokens_between(pos, c) * 3 >= budget);
+        let mut cut = by_clause
+            .or_else(|| furthest(&words, &mut wi, pos, limit))
+            .unwrap_or(limit);
+        // Word pieces of a piece can differ from the whole sentence's by a token where a cut
+        // falls inside a word; step back to earlier token boundaries until it fits.
+        let mut back = ti + budget;
+        while counter.count(&body[pos..cut]) > budget && back > ti + 1 {
+            back -= 1;
+            cut = toks[back].0;
+        }
+        if cut <= pos {
+            cut = pos + body[pos..].chars().next().map_or(1, char::len_utf8);
+        }
         let end = trim_end(body, pos, cut);
         out.push((
             pos,
