@@ -6,7 +6,10 @@
 //! indexes follow the store and are caught up from it on start if a crash left them behind.
 //! Reads never take the write lock.
 
+mod facets;
 mod reader;
+
+pub use facets::{DateRange, FacetValue, Facets};
 
 pub use reader::Reader;
 
