@@ -78,5 +78,8 @@ fn web_page_end_to_end_in_chromium() {
         .status()
         .expect("cannot run node");
     eprintln!("screenshots and summary.json in {}", out.display());
-    assert!(status.success(), "browser tests failed (see the lines above)");
+    assert!(
+        status.success(),
+        "browser tests failed (see the lines above)"
+    );
 }

@@ -44,13 +44,21 @@ async fn page_and_every_asset_it_names_are_served_with_types_and_csp() {
     assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
     let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
     assert!(csp.starts_with("default-src 'none'"), "{csp}");
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe"),
+        "{csp}"
+    );
     assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
 
     // Every script, style and icon comes from this origin.
     let srcs = attr_values(&html, "src");
     let hrefs = attr_values(&html, "href");
-    assert!(srcs.iter().chain(&hrefs).all(|u| u.starts_with('/') || u.starts_with('#')), "{srcs:?} {hrefs:?}");
+    assert!(
+        srcs.iter()
+            .chain(&hrefs)
+            .all(|u| u.starts_with('/') || u.starts_with('#')),
+        "{srcs:?} {hrefs:?}"
+    );
     let mut local: Vec<&str> = srcs;
     local.extend(hrefs.into_iter().filter(|h| h.starts_with('/')));
     assert_eq!(local, ["/ui/app.js", "/favicon.svg", "/ui/app.css"]);
@@ -63,7 +71,10 @@ async fn page_and_every_asset_it_names_are_served_with_types_and_csp() {
         let (status, headers, body) = fetch(&r, path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
         assert_eq!(headers[header::CONTENT_TYPE], ty, "{path}");
-        assert!(headers.contains_key(header::CONTENT_SECURITY_POLICY), "{path}");
+        assert!(
+            headers.contains_key(header::CONTENT_SECURITY_POLICY),
+            "{path}"
+        );
         assert!(!body.is_empty(), "{path}");
     }
     // No inline script or style (the CSP would block them) and nothing from another origin.
@@ -84,15 +95,36 @@ async fn page_carries_the_test_ids_the_issue_names() {
     let (_, _, js) = fetch(&r, "/ui/app.js").await;
     let in_html = attr_values(&html, "data-testid");
     for id in [
-        "question", "ask", "answer", "article-view", "search-query", "search", "filter-from",
-        "filter-to", "filter-source", "brief-topic", "brief", "brief-output", "add-document",
-        "add-document-submit", "copy-markdown", "read-key", "write-key", "status",
+        "question",
+        "ask",
+        "answer",
+        "article-view",
+        "search-query",
+        "search",
+        "filter-from",
+        "filter-to",
+        "filter-source",
+        "brief-topic",
+        "brief",
+        "brief-output",
+        "add-document",
+        "add-document-submit",
+        "copy-markdown",
+        "read-key",
+        "write-key",
+        "status",
     ] {
-        assert!(in_html.contains(&id), "data-testid={id} missing from the page");
+        assert!(
+            in_html.contains(&id),
+            "data-testid={id} missing from the page"
+        );
     }
     // Rendered by the script: citations, the highlight, hits.
     for id in ["citation", "highlight", "hit"] {
-        assert!(js.contains(&format!("testid: '{id}'")), "{id} missing from app.js");
+        assert!(
+            js.contains(&format!("testid: '{id}'")),
+            "{id} missing from app.js"
+        );
     }
 }
 
@@ -142,7 +174,10 @@ async fn facets_count_sources_categories_and_dates() {
             .map(|v| v["count"].as_u64().unwrap())
             .sum()
     };
-    assert_eq!(total(&f["sources"]) + f["unsourced"].as_u64().unwrap(), f["articles"]);
+    assert_eq!(
+        total(&f["sources"]) + f["unsourced"].as_u64().unwrap(),
+        f["articles"]
+    );
     assert_eq!(
         total(&f["categories"]) + f["uncategorized"].as_u64().unwrap(),
         f["articles"]
@@ -169,7 +204,11 @@ async fn facets_are_a_read_behind_the_read_key_and_in_the_openapi() {
         ..HttpSettings::default()
     };
     let r = router_with(engine, settings);
-    assert_error(&get(&r, "/v1/facets").await, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_error(
+        &get(&r, "/v1/facets").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
     let req = Request::get("/v1/facets")
         .header("authorization", "Bearer reader")
         .body(Body::empty())
