@@ -7,9 +7,11 @@
 //! Reads never take the write lock.
 
 mod checkpoint;
+mod facets;
 mod reader;
 
 use checkpoint::Checkpointer;
+pub use facets::{DateRange, FacetValue, Facets};
 pub use reader::Reader;
 
 use std::path::{Path, PathBuf};

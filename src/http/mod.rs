@@ -15,6 +15,7 @@ mod metrics;
 mod openapi;
 mod routes;
 pub mod server;
+mod ui;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -230,6 +231,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/search", post(routes::search))
         .route("/v1/summarize", post(routes::summarize))
         .route("/v1/documents/{id}", get(routes::get_document))
+        .route("/v1/facets", get(routes::facets))
         .route("/v1/feeds", get(feeds::list_feeds))
         .route("/v1/feeds/{id}", get(feeds::get_feed))
         .route("/metrics", get(routes::metrics))
@@ -251,7 +253,11 @@ pub fn app(state: AppState) -> Router {
             auth::require_write_key,
         ));
     let ops = Router::new()
-        .route("/", get(routes::index_page))
+        .route("/", get(ui::index))
+        .route("/ui/app.css", get(ui::css))
+        .route("/ui/app.js", get(ui::js))
+        .route("/favicon.svg", get(ui::favicon))
+        .route("/favicon.ico", get(ui::favicon))
         .route("/health", get(routes::health))
         .route("/ready", get(routes::ready))
         .route("/openapi.json", get(openapi::openapi_json));

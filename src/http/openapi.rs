@@ -19,6 +19,7 @@ use super::{feeds, routes};
         routes::summarize,
         routes::post_documents,
         routes::get_document,
+        routes::facets,
         routes::delete_document,
         feeds::post_feeds,
         feeds::list_feeds,

@@ -4,7 +4,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -15,7 +15,7 @@ use crate::answer::{
     self, AskRequest, AskResponse, BriefRequest, BriefResponse, SearchRequest, SearchResponse,
     SummarizeRequest, SummarizeResponse,
 };
-use crate::engine::IngestReport;
+use crate::engine::{Facets, IngestReport};
 use crate::error::Error;
 use crate::ingest::{self, Article, Batch, Format, IngestOptions, ItemError};
 
@@ -163,6 +163,15 @@ pub async fn post_documents(
     }))
 }
 
+/// Sources, categories and the date range of the corpus, with article counts (for filters).
+#[utoipa::path(get, path = "/v1/facets",
+    responses((status = 200, body = Facets), (status = 401, body = ErrorBody),
+              (status = 503, body = ErrorBody)))]
+pub async fn facets(State(st): State<AppState>) -> Result<Json<Facets>, ApiError> {
+    let engine = st.engine()?;
+    Ok(Json(st.blocking(move || engine.facets()).await?))
+}
+
 /// A stored document.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DocumentView {
@@ -298,9 +307,4 @@ pub async fn not_found() -> ApiError {
         "not_found",
         "no such endpoint; see /openapi.json",
     )
-}
-
-/// A small page to ask, search and brief from a browser.
-pub async fn index_page() -> Html<&'static str> {
-    Html(include_str!("index.html"))
 }
