@@ -522,6 +522,15 @@ fn cases() -> Vec<Case> {
             Some("text_too_long"),
         ),
         case(
+            "summarize with 1000 short sentences",
+            post_json(
+                "/v1/summarize",
+                &format!("{{\"text\":\"{}\"}}", "Prices rose. ".repeat(1_000)),
+            ),
+            400,
+            Some("text_too_long"),
+        ),
+        case(
             "summarize with both id and text",
             post_json("/v1/summarize", r#"{"article_id":"x","text":"y"}"#),
             400,

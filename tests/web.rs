@@ -122,7 +122,7 @@ async fn page_carries_the_test_ids_the_issue_names() {
     // Rendered by the script: citations, the highlight, hits.
     for id in ["citation", "highlight", "hit"] {
         assert!(
-            js.contains(&format!("testid: '{id}'")),
+            js.contains(&format!("testid: '{id}'")) || js.contains(&format!(", '{id}')")),
             "{id} missing from app.js"
         );
     }

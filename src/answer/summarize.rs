@@ -18,6 +18,9 @@ use crate::error::{Error, Result};
 
 /// Longest raw text accepted by `summarize`, in bytes.
 pub const MAX_TEXT_BYTES: usize = 200_000;
+/// Most sentences a raw text to `summarize` may have: they are embedded on the query path,
+/// ahead of ingest, so their number is bounded (about 1 s of encoder time at the limit).
+pub const MAX_TEXT_SENTENCES: usize = 400;
 
 /// `POST /v1/summarize` body: exactly one of `article_id` and `text`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
@@ -105,11 +108,20 @@ pub fn summarize(r: &mut Reader, req: &SummarizeRequest) -> Result<SummarizeResp
                 ));
             }
             let spans = crate::text::segment(text);
+            if spans.len() > MAX_TEXT_SENTENCES {
+                return Err(Error::invalid(
+                    "text_too_long",
+                    format!(
+                        "text has {} sentences; the limit is {MAX_TEXT_SENTENCES}",
+                        spans.len()
+                    ),
+                ));
+            }
             let texts = spans
                 .iter()
                 .map(|s| text[s.start..s.end].to_string())
                 .collect();
-            let vectors = r.engine().embed_texts_blocking(texts)?;
+            let vectors = r.engine().embed_queries_many_blocking(texts)?;
             (None, None, text.clone(), spans, vectors)
         }
         _ => {

@@ -193,6 +193,25 @@ impl EmbedService {
         rx.blocking_recv().map_err(|_| EmbedError::ShutDown)?
     }
 
+    /// Embed several short texts on the priority path from a non-async thread, 16 in the
+    /// queue at a time (so one caller never fills it); `Overloaded` when the queue is full.
+    pub fn queries_blocking(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let mut out = Vec::with_capacity(texts.len());
+        let mut texts = texts.into_iter().peekable();
+        while texts.peek().is_some() {
+            let mut waiting = Vec::with_capacity(16);
+            for text in texts.by_ref().take(16) {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                self.submit_query(QueryJob { text, reply: tx })?;
+                waiting.push(rx);
+            }
+            for rx in waiting {
+                out.push(rx.blocking_recv().map_err(|_| EmbedError::ShutDown)??);
+            }
+        }
+        Ok(out)
+    }
+
     fn submit_query(&self, job: QueryJob) -> Result<(), EmbedError> {
         match self.inner.query_tx.try_send(job) {
             Ok(()) => {

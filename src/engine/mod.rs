@@ -484,7 +484,13 @@ impl Engine {
         Ok(self.embed.query(text.to_string()).await?)
     }
 
-    /// Embeds texts in bulk (used by `summarize` on raw text).
+    /// Embeds a few short texts on the query path (`summarize` on raw text: a request that
+    /// waits for its answer, so it must not queue behind an ingest).
+    pub fn embed_queries_many_blocking(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>> {
+        Ok(self.embed.queries_blocking(texts)?)
+    }
+
+    /// Embeds texts in bulk, behind any ingest already queued.
     pub fn embed_texts_blocking(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>> {
         Ok(self.embed.bulk_blocking(texts)?)
     }

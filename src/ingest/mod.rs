@@ -437,7 +437,7 @@ pub fn parse_batch(
     for (index, item) in items {
         let checked = item
             .map_err(|e| ("invalid_document", e))
-            .and_then(|a| check_article(&a).map(|()| a));
+            .and_then(|a| check_article(&a, opts.now).map(|()| a));
         let mut a = match checked {
             Ok(a) => a,
             Err((code, error)) => {
@@ -492,7 +492,7 @@ pub const MIN_PUBLISHED_YEAR: i32 = 1800;
 /// How far past today a publication date may lie (time zones, embargoed releases).
 pub const MAX_FUTURE_DAYS: i64 = 2;
 
-fn check_article(a: &Article) -> Result<(), (&'static str, String)> {
+fn check_article(a: &Article, now: DateTime<FixedOffset>) -> Result<(), (&'static str, String)> {
     let invalid = |m: String| Err(("invalid_document", m));
     if a.body.trim().is_empty() {
         return invalid("has no body text".into());
@@ -507,11 +507,11 @@ fn check_article(a: &Article) -> Result<(), (&'static str, String)> {
         ));
     }
     if let Some(p) = a.published {
-        let latest = Utc::now() + chrono::Duration::days(MAX_FUTURE_DAYS);
+        let latest = now + chrono::Duration::days(MAX_FUTURE_DAYS);
         if p.year() < MIN_PUBLISHED_YEAR || p > latest {
             return invalid(format!(
-                "has a publication date {} outside {MIN_PUBLISHED_YEAR}-01-01 … today + \
-                 {MAX_FUTURE_DAYS} days",
+                "has a publication date {} outside {MIN_PUBLISHED_YEAR}-01-01 … the ingest \
+                 time + {MAX_FUTURE_DAYS} days",
                 p.to_rfc3339()
             ));
         }
