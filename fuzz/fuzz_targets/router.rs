@@ -35,7 +35,11 @@ fn world() -> &'static World {
             .enable_all()
             .build()
             .unwrap();
-        World { rt, router: app(state), _dir: dir }
+        World {
+            rt,
+            router: app(state),
+            _dir: dir,
+        }
     })
 }
 
@@ -76,7 +80,10 @@ fuzz_target!(|data: &[u8]| {
         .header("content-type", ctype)
         .body(Body::from(body.to_vec()))
         .unwrap();
-    let status = w.rt.block_on(w.router.clone().oneshot(req)).unwrap().status();
+    let status =
+        w.rt.block_on(w.router.clone().oneshot(req))
+            .unwrap()
+            .status();
     assert!(
         !status.is_server_error() || status == StatusCode::SERVICE_UNAVAILABLE,
         "{method} {path} ({ctype}) -> {status}"
