@@ -586,3 +586,48 @@ async fn not_ready_until_the_engine_is_loaded() {
     .await;
     assert_error(&got, StatusCode::SERVICE_UNAVAILABLE, "not_ready");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_writes_take_write_slots_not_the_slots_reads_need() {
+    let (_dir, engine) = engine_with(0);
+    let settings = HttpSettings {
+        max_in_flight: 1,
+        max_in_flight_writes: 1,
+        ..HttpSettings::default()
+    };
+    let router = router_with(engine.clone(), settings);
+    // Bulk embedding held: the first post parks inside the ingest, holding its write slot.
+    let hold = engine.embed_service().hold_bulk();
+    let doc = |id: &str| json!({"id": id, "title": "Orders rise", "body": "Cluster orders rose this quarter, the association said."});
+    let first = {
+        let r = router.clone();
+        let d = doc("parked-1");
+        tokio::spawn(async move { post_json(&r, "/v1/documents", d).await })
+    };
+    // Wait until the first post is parked in the embedder.
+    let started = std::time::Instant::now();
+    while engine.embed_service().stats().bulk_queued + engine.embed_service().stats().bulk_running
+        == 0
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "post never queued"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // A second write is refused at once; a read still gets the only read slot.
+    let second = post_json(&router, "/v1/documents", doc("parked-2")).await;
+    assert_error(&second, StatusCode::SERVICE_UNAVAILABLE, "overloaded");
+    let (s, ask) = post_json(
+        &router,
+        "/v1/ask",
+        json!({"question": "What did SIDBI announce?"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{ask}");
+    assert_eq!(ask["answered"], true);
+    drop(hold);
+    let (s, body) = first.await.unwrap();
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["added"], 1);
+}

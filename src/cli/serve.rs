@@ -40,6 +40,10 @@ pub struct ServeArgs {
     /// Requests doing model/index work at once; more get 503 + Retry-After.
     #[arg(long, env = "NEWSDESK_MAX_IN_FLIGHT", default_value_t = 32)]
     pub max_in_flight: usize,
+    /// Document writes at once (posts and deletes, running or waiting for the write lock);
+    /// more get 503 + Retry-After. Counted apart from reads.
+    #[arg(long, env = "NEWSDESK_MAX_IN_FLIGHT_WRITES", default_value_t = 4)]
+    pub max_in_flight_writes: usize,
     /// Word-piece budget of a passage (a data dir keeps the value it was built with).
     #[arg(long, env = "NEWSDESK_PASSAGE_BUDGET", default_value_t = 128)]
     pub passage_budget: usize,
@@ -113,6 +117,10 @@ impl ServeArgs {
         );
         anyhow::ensure!(self.max_in_flight >= 1, "--max-in-flight must be ≥ 1");
         anyhow::ensure!(
+            self.max_in_flight_writes >= 1,
+            "--max-in-flight-writes must be ≥ 1"
+        );
+        anyhow::ensure!(
             (16..=256).contains(&self.passage_budget),
             "--passage-budget must be between 16 and 256 word pieces"
         );
@@ -162,6 +170,7 @@ impl ServeArgs {
                 max_body_bytes: self.max_body_bytes,
                 request_timeout: Duration::from_secs(self.request_timeout_secs),
                 max_in_flight: self.max_in_flight,
+                max_in_flight_writes: self.max_in_flight_writes,
                 cors_origins: self.cors_origin,
             },
             engine,

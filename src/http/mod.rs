@@ -51,6 +51,9 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     /// Requests doing model or index work at once; more get 503 + Retry-After.
     pub max_in_flight: usize,
+    /// Writes (document posts and deletes) running or waiting for the write lock at once,
+    /// counted apart from reads so queued writes never take the slots reads need.
+    pub max_in_flight_writes: usize,
     /// Origins a browser may call the API from (CORS); none by default.
     pub cors_origins: Vec<String>,
 }
@@ -63,6 +66,7 @@ impl Default for HttpSettings {
             max_body_bytes: 10 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             max_in_flight: 32,
+            max_in_flight_writes: 4,
             cors_origins: Vec::new(),
         }
     }
@@ -81,6 +85,7 @@ struct Inner {
     settings: HttpSettings,
     metrics: Metrics,
     limiter: Arc<Semaphore>,
+    write_limiter: Arc<Semaphore>,
 }
 
 impl AppState {
@@ -95,6 +100,7 @@ impl AppState {
                 feeds,
                 ready: AtomicBool::new(false),
                 limiter: Arc::new(Semaphore::new(settings.max_in_flight.max(1))),
+                write_limiter: Arc::new(Semaphore::new(settings.max_in_flight_writes.max(1))),
                 settings,
             }),
         }
@@ -191,20 +197,36 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce() -> Result<T, Error> + Send + 'static,
     {
-        let permit = self
-            .inner
-            .limiter
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| ApiError::unavailable("overloaded", "too many requests in flight", 1))?;
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            f()
-        })
-        .await
-        .map_err(|e| Error::internal("a request's worker thread stopped", e))?
-        .map_err(ApiError::from)
+        limited(&self.inner.limiter, "too many requests in flight", f).await
     }
+
+    /// Like [`AppState::blocking`] for writes, behind their own limit (`--max-in-flight-writes`):
+    /// a write waits for the write lock while holding a write slot, never a read slot.
+    pub async fn blocking_write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> Result<T, Error> + Send + 'static,
+    {
+        limited(&self.inner.write_limiter, "too many writes in flight", f).await
+    }
+}
+
+async fn limited<T, F>(limiter: &Arc<Semaphore>, busy: &str, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, Error> + Send + 'static,
+{
+    let permit = limiter
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::unavailable("overloaded", busy, 1))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        f()
+    })
+    .await
+    .map_err(|e| Error::internal("a request's worker thread stopped", e))?
+    .map_err(ApiError::from)
 }
 
 /// JSON body extractor whose rejections use the API's error shape.

@@ -120,11 +120,11 @@ pub async fn post_documents(
         .transpose()
         .map_err(ingest_error)?
         .flatten();
-    // Parsing is CPU work: on the blocking pool, inside the in-flight cap.
+    // Parsing is CPU work: on the blocking pool, inside the writes' in-flight cap.
     let Batch {
         articles, failed, ..
     } = st
-        .blocking(move || {
+        .blocking_write(move || {
             Ok(ingest::parse_batch(
                 &body,
                 declared,
@@ -152,7 +152,7 @@ pub async fn post_documents(
     }
     let ids = articles.iter().map(|a| a.id.clone()).collect();
     let report: IngestReport = st
-        .blocking(move || engine.ingest(articles, &mut |_| {}))
+        .blocking_write(move || engine.ingest(articles, &mut |_| {}))
         .await?;
     Ok(Json(IngestResponse {
         added: report.added,
@@ -251,7 +251,7 @@ pub async fn delete_document(
 ) -> Result<Json<Deleted>, ApiError> {
     let engine = st.engine()?;
     let id2 = id.clone();
-    let found = st.blocking(move || engine.delete(&id2)).await?;
+    let found = st.blocking_write(move || engine.delete(&id2)).await?;
     if !found {
         return Err(Error::NotFound(id).into());
     }
