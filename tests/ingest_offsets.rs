@@ -192,3 +192,18 @@ fn unpunctuated_and_spaceless_bodies_split_within_budget() {
         }
     }
 }
+
+/// Found by the `passages` fuzz target: the last piece of an over-long sentence started inside
+/// a word and tokenised, on its own, into more word pieces than the budget.
+#[test]
+fn fuzz_regression_last_piece_counted_on_its_own() {
+    let raw: &[u8] = b"JJJ\x1fJJJJJooooooooooooooooooooooooooooooJJJJJJ\x00qJJJJ\x09\x00\x00\x0aaJJJ`";
+    let text = String::from_utf8_lossy(raw).into_owned();
+    let spans = newsdesk::text::segment(&text);
+    for budget in [16, 17, 20] {
+        for p in passages(&text, &spans, counter(), budget) {
+            let t = &text[p.start..p.end];
+            assert!(counter().count(t) <= budget, "{budget}: {t:?}");
+        }
+    }
+}

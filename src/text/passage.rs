@@ -164,12 +164,17 @@ fn split_long(
         while ti < toks.len() && toks[ti].0 < pos {
             ti += 1;
         }
-        if toks.len() - ti <= budget {
+        let rest = toks.len() - ti;
+        // The rest fits when counted on its own too: a piece that starts inside a word can
+        // tokenise into more pieces than it had inside the whole sentence.
+        if rest <= 1 || (rest <= budget && counter.count(&body[pos..sp.end]) <= budget) {
             out.push((pos, sp.end));
             break;
         }
-        // Cutting at the start of token ti + budget keeps exactly `budget` tokens.
-        let limit = toks[ti + budget].0;
+        // Cutting at the start of token ti + k keeps k tokens: `budget`, or one fewer than
+        // the rest when the rest only overflows once counted on its own.
+        let k = budget.min(rest - 1);
+        let limit = toks[ti + k].0;
         let by_clause = furthest(&clause, &mut ci, pos, limit)
             .filter(|&c| tokens_between(pos, c) * 3 >= budget);
         let mut cut = by_clause
@@ -177,7 +182,7 @@ fn split_long(
             .unwrap_or(limit);
         // Word pieces of a piece can differ from the whole sentence's by a token where a cut
         // falls inside a word; step back to earlier token boundaries until it fits.
-        let mut back = ti + budget;
+        let mut back = ti + k;
         while counter.count(&body[pos..cut]) > budget && back > ti + 1 {
             back -= 1;
             cut = toks[back].0;
