@@ -485,13 +485,13 @@ pub fn parse_batch(
     })
 }
 
-/// What every stored article must satisfy, checked at parse time so that a bad item is refused
-/// before any work is spent on it.
 /// Earliest publication year accepted (older dates are typos or placeholders like year 0).
 pub const MIN_PUBLISHED_YEAR: i32 = 1800;
-/// How far past today a publication date may lie (time zones, embargoed releases).
+/// How far past the ingest time a publication date may lie (time zones, embargoed releases).
 pub const MAX_FUTURE_DAYS: i64 = 2;
 
+/// What every stored article must satisfy, checked at parse time so that a bad item is refused
+/// before any work is spent on it.
 fn check_article(a: &Article, now: DateTime<FixedOffset>) -> Result<(), (&'static str, String)> {
     let invalid = |m: String| Err(("invalid_document", m));
     if a.body.trim().is_empty() {
