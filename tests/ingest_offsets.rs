@@ -197,7 +197,8 @@ fn unpunctuated_and_spaceless_bodies_split_within_budget() {
 /// a word and tokenised, on its own, into more word pieces than the budget.
 #[test]
 fn fuzz_regression_last_piece_counted_on_its_own() {
-    let raw: &[u8] = b"JJJ\x1fJJJJJooooooooooooooooooooooooooooooJJJJJJ\x00qJJJJ\x09\x00\x00\x0aaJJJ`";
+    let raw: &[u8] =
+        b"JJJ\x1fJJJJJooooooooooooooooooooooooooooooJJJJJJ\x00qJJJJ\x09\x00\x00\x0aaJJJ`";
     let text = String::from_utf8_lossy(raw).into_owned();
     let spans = newsdesk::text::segment(&text);
     for budget in [16, 17, 20] {
