@@ -346,43 +346,35 @@ fn verify(base: &str, acked: &mut Acked, cycle: usize) {
             .unwrap()
             .trim_start_matches("Drill report ")
             .to_string();
-        let (_, b) = call(
-            "POST",
-            &format!("{base}/v1/search"),
-            Some(json!({"query": token, "k": 5, "mode": "bm25"})),
-        )
-        .unwrap();
-        assert!(
-            b["hits"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|h| h["citation"]["article_id"] == id.as_str()),
-            "cycle {cycle}: {id} not found by BM25: {b}"
-        );
+        assert_found(base, &token, "bm25", id, cycle);
         let text = format!(
             "{}\n{}",
             d["title"].as_str().unwrap(),
             d["body"].as_str().unwrap()
         );
-        let (_, b) = call(
-            "POST",
-            &format!("{base}/v1/search"),
-            Some(json!({"query": text, "k": 5, "mode": "dense"})),
-        )
-        .unwrap();
-        assert!(
-            b["hits"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|h| h["citation"]["article_id"] == id.as_str()),
-            "cycle {cycle}: {id} not found by vector search: {b}"
-        );
+        assert_found(base, &text, "dense", id, cycle);
     }
     for id in &acked.deleted {
         let (st, _) = call("GET", &format!("{base}/v1/documents/{id}"), None).unwrap();
         assert_eq!(st, 404, "cycle {cycle}: deleted {id} came back");
     }
     acked.recent.clear();
+}
+
+/// `id` is among the top 5 hits for `query` searched in `mode` (bm25 or dense).
+fn assert_found(base: &str, query: &str, mode: &str, id: &str, cycle: usize) {
+    let (_, b) = call(
+        "POST",
+        &format!("{base}/v1/search"),
+        Some(json!({"query": query, "k": 5, "mode": mode})),
+    )
+    .unwrap();
+    assert!(
+        b["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["citation"]["article_id"] == id),
+        "cycle {cycle}: {id} not found by {mode} search: {b}"
+    );
 }

@@ -120,40 +120,25 @@ pub async fn post_documents(
         .transpose()
         .map_err(ingest_error)?
         .flatten();
-    // Parsing is CPU work: on the blocking pool, inside the writes' in-flight cap.
-    let Batch {
-        articles, failed, ..
-    } = st
+    // Parsing and storing are one job on the blocking pool, inside one of the writes' slots:
+    // once parsed, a body is never refused for want of a second slot.
+    let stored = st
         .blocking_write(move || {
-            Ok(ingest::parse_batch(
-                &body,
-                declared,
-                &IngestOptions::default(),
-            ))
-        })
-        .await?
-        .map_err(ingest_error)?;
-    if articles.is_empty() {
-        let (status, code) = match failed.first() {
-            Some(f) if f.code == ingest::TOO_LARGE => {
-                (StatusCode::PAYLOAD_TOO_LARGE, ingest::TOO_LARGE)
+            let Batch {
+                articles, failed, ..
+            } = match ingest::parse_batch(&body, declared, &IngestOptions::default()) {
+                Ok(b) => b,
+                Err(e) => return Ok(Err(ingest_error(e))),
+            };
+            if articles.is_empty() {
+                return Ok(Err(nothing_readable(&failed)));
             }
-            _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_document"),
-        };
-        let first = failed
-            .first()
-            .map(|f| format!(" (item {}: {})", f.index, f.error))
-            .unwrap_or_default();
-        return Err(ApiError::new(
-            status,
-            code,
-            format!("no article could be read from the body{first}"),
-        ));
-    }
-    let ids = articles.iter().map(|a| a.id.clone()).collect();
-    let report: IngestReport = st
-        .blocking_write(move || engine.ingest(articles, &mut |_| {}))
+            let ids: Vec<String> = articles.iter().map(|a| a.id.clone()).collect();
+            let report: IngestReport = engine.ingest(articles, &mut |_| {})?;
+            Ok(Ok((report, failed, ids)))
+        })
         .await?;
+    let (report, failed, ids) = stored?;
     Ok(Json(IngestResponse {
         added: report.added,
         updated: report.updated,
@@ -170,6 +155,26 @@ pub async fn post_documents(
 pub async fn facets(State(st): State<AppState>) -> Result<Json<Facets>, ApiError> {
     let engine = st.engine()?;
     Ok(Json(st.blocking(move || engine.facets()).await?))
+}
+
+/// A body in which no item could be stored: 413 when its items are over a size limit, else 422,
+/// with the first item's reason.
+fn nothing_readable(failed: &[ingest::ItemError]) -> ApiError {
+    let (status, code) = match failed.first() {
+        Some(f) if f.code == ingest::TOO_LARGE => {
+            (StatusCode::PAYLOAD_TOO_LARGE, ingest::TOO_LARGE)
+        }
+        _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_document"),
+    };
+    let first = failed
+        .first()
+        .map(|f| format!(" (item {}: {})", f.index, f.error))
+        .unwrap_or_default();
+    ApiError::new(
+        status,
+        code,
+        format!("no article could be read from the body{first}"),
+    )
 }
 
 /// A stored document.

@@ -516,23 +516,17 @@ fn check_article(a: &Article, now: DateTime<FixedOffset>) -> Result<(), (&'stati
             ));
         }
     }
-    if a.title.len() > MAX_TITLE_BYTES {
-        return Err((
+    let too_large = |what: &str, len: usize, limit: usize| {
+        Err((
             TOO_LARGE,
-            format!(
-                "has a headline of {} bytes after cleaning; the limit is {MAX_TITLE_BYTES}",
-                a.title.len()
-            ),
-        ));
+            format!("has a {what} of {len} bytes after cleaning; the limit is {limit}"),
+        ))
+    };
+    if a.title.len() > MAX_TITLE_BYTES {
+        return too_large("headline", a.title.len(), MAX_TITLE_BYTES);
     }
     if a.body.len() > MAX_BODY_BYTES {
-        return Err((
-            TOO_LARGE,
-            format!(
-                "has a body of {} bytes after cleaning; the limit is {MAX_BODY_BYTES}",
-                a.body.len()
-            ),
-        ));
+        return too_large("body", a.body.len(), MAX_BODY_BYTES);
     }
     Ok(())
 }
