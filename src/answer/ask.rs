@@ -19,6 +19,7 @@ use super::lexical::{
 };
 use super::params::{AskParams, AskWeights, KindWeights};
 use super::retrieve::{retrieve, Mode, RetrievedPassage};
+use super::typed::{classify, find_answer, resolve_date, QuestionShape, TypedAnswer};
 use super::{check_k, check_query, dot, Citation, FilterSpec};
 use crate::article::Article;
 use crate::article::Span;
@@ -52,6 +53,25 @@ pub struct AnswerSentence {
     pub citation: Citation,
     /// Its score against the question (higher is better).
     pub score: f32,
+    /// For a question that wants a person, a list, an amount, a date or a place: the answer
+    /// inside the sentence (byte offsets into the article body, like the citation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_span: Option<AnswerSpan>,
+    /// A relative date in the sentence ("on Wednesday", "yesterday", "last month") resolved
+    /// against the article's date: ISO 8601 (`2026-03-18`, or `2026-02` for a month).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_date: Option<String>,
+}
+
+/// The answer within an answer sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AnswerSpan {
+    /// Start byte in the article body.
+    pub start: usize,
+    /// End byte in the article body (exclusive).
+    pub end: usize,
+    /// `body[start..end]`.
+    pub text: String,
 }
 
 /// A passage the answer was drawn from.
@@ -171,6 +191,10 @@ pub(crate) struct AskEvidence {
     pub features: Vec<Features>,
     /// The question's named entities (stems).
     pub entities: Vec<String>,
+    /// What the question asks for.
+    pub shape: QuestionShape,
+    /// The typed answer each candidate holds, if any (`typed[i]` is `candidates[i]`'s).
+    pub typed: Vec<Option<TypedAnswer>>,
 }
 
 /// Retrieves and gathers the evidence for a question (see [`AskEvidence`]); `depth` passages
@@ -196,6 +220,11 @@ pub(crate) fn ask_evidence(
         .collect();
     let bigrams = lex.bigrams(question);
     let kind = answer_kind(question);
+    let shape = classify(question);
+    let typed: Vec<Option<TypedAnswer>> = candidates
+        .iter()
+        .map(|c| find_answer(&shape, c.text(), question))
+        .collect();
 
     // A sentence inside an article about the question's entities is about them too, even when
     // it says "the plant" rather than "Tata Steel's plant".
@@ -219,7 +248,8 @@ pub(crate) fn ask_evidence(
     }
     let features = candidates
         .iter()
-        .map(|c| {
+        .zip(&typed)
+        .map(|(c, t)| {
             let sentence_bigrams = bigrams_of(&c.stems);
             let title = &title_terms[&c.article.id];
             Features {
@@ -250,6 +280,12 @@ pub(crate) fn ask_evidence(
                 passage: c.passage_score,
                 lead: 1.0 / (1.0 + c.index as f32),
                 kind: kind.filter(|&k| has_answer_kind(k, c.text(), question)),
+                typed: t.as_ref().map(|t| t.strength).unwrap_or(0.0),
+                untyped_lead: if shape.typed() && t.is_none() && c.index == 0 {
+                    1.0
+                } else {
+                    0.0
+                },
             }
         })
         .collect();
@@ -258,6 +294,8 @@ pub(crate) fn ask_evidence(
         candidates,
         features,
         entities: q_entities,
+        shape,
+        typed,
     })
 }
 
@@ -276,6 +314,8 @@ pub fn ask(r: &mut Reader, req: &AskRequest, query_vec: &[f32]) -> Result<AskRes
         candidates,
         features,
         entities: q_entities,
+        shape,
+        typed,
     } = ask_evidence(r, &req.question, query_vec, k.max(10), &filters, mode)?;
     let scored: Vec<(f32, Features)> = features.into_iter().map(|f| (f.score(w), f)).collect();
     let mut order: Vec<usize> = (0..candidates.len()).collect();
@@ -297,6 +337,19 @@ pub fn ask(r: &mut Reader, req: &AskRequest, query_vec: &[f32]) -> Result<AskRes
         .confidence
         .of(scored[best].0, best_features.entity_missing);
     let threshold = p.confidence.threshold;
+    if shape.typed() && typed[best].is_none() {
+        return Ok(AskResponse {
+            question: req.question.clone(),
+            answered: false,
+            confidence: confidence.min(threshold * 0.5),
+            explanation: Some(format!(
+                "The closest sentence holds no {} and so does not answer this question.",
+                shape.wanted()
+            )),
+            answer: Vec::new(),
+            passages,
+        });
+    }
     if confidence < threshold {
         let missing: Vec<&str> = q_entities
             .iter()
@@ -347,10 +400,23 @@ pub fn ask(r: &mut Reader, req: &AskRequest, query_vec: &[f32]) -> Result<AskRes
         .iter()
         .map(|&i| {
             let c = &candidates[i];
+            let answer_span = typed[i].as_ref().map(|t| {
+                let (start, end) = (c.span.start + t.range.start, c.span.start + t.range.end);
+                AnswerSpan {
+                    start,
+                    end,
+                    text: c.article.body[start..end].to_string(),
+                }
+            });
             AnswerSentence {
                 text: c.text().to_string(),
                 citation: Citation::of(&c.article, c.span.start, c.span.end),
                 score: scored[i].0,
+                answer_span,
+                resolved_date: c
+                    .article
+                    .published
+                    .and_then(|d| resolve_date(c.text(), d.date_naive())),
             }
         })
         .collect();
@@ -388,6 +454,12 @@ pub struct Features {
     pub lead: f32,
     /// The kind of thing asked for, when the sentence holds one.
     pub kind: Option<AnswerKind>,
+    /// How plainly the sentence holds an answer of the question's type (0 when it holds none,
+    /// see `answer::typed`).
+    pub typed: f32,
+    /// 1 for an article's first sentence that holds no answer of the wanted type (a lead that
+    /// restates the question's topic), else 0.
+    pub untyped_lead: f32,
 }
 
 impl KindWeights {
@@ -415,6 +487,8 @@ impl Features {
             + w.passage * self.passage
             + w.lead * self.lead
             + self.kind.map(|k| w.kind.of(k)).unwrap_or(0.0)
+            + w.typed * self.typed
+            - w.untyped_lead * self.untyped_lead
     }
 }
 
@@ -453,6 +527,8 @@ mod tests {
             passage: 1.0,
             lead: 0.5,
             kind: None,
+            typed: 0.0,
+            untyped_lead: 0.0,
         }
     }
 
@@ -478,5 +554,13 @@ mod tests {
             ..good
         };
         assert!(dated.score(w) > good.score(w));
+        // So does a typed answer; a lead without one loses.
+        let typed = Features { typed: 1.0, ..good };
+        assert!(typed.score(w) > good.score(w));
+        let lead = Features {
+            untyped_lead: 1.0,
+            ..good
+        };
+        assert!(lead.score(w) < good.score(w));
     }
 }

@@ -101,6 +101,8 @@ impl RankingParams {
             ("ask.weights.kind.person", w.kind.person),
             ("ask.weights.kind.place", w.kind.place),
             ("ask.weights.kind.action", w.kind.action),
+            ("ask.weights.typed", w.typed),
+            ("ask.weights.untyped_lead", w.untyped_lead),
             ("ask.confidence.score", c.score),
             ("ask.confidence.entity_missing", c.entity_missing),
             ("ask.confidence.intercept", c.intercept),
@@ -226,6 +228,10 @@ pub struct AskWeights {
     pub lead: f32,
     /// Bonus when the sentence holds the kind of thing asked for, per kind.
     pub kind: KindWeights,
+    /// Bonus times the strength of the typed answer the sentence holds (`answer::typed`).
+    pub typed: f32,
+    /// Penalty for an article's first sentence holding no answer of the wanted type.
+    pub untyped_lead: f32,
 }
 
 impl Default for AskWeights {
@@ -240,6 +246,8 @@ impl Default for AskWeights {
             passage: 0.35,
             lead: 0.02,
             kind: KindWeights::default(),
+            typed: 0.80,
+            untyped_lead: 0.10,
         }
     }
 }
