@@ -337,7 +337,7 @@ pub fn ask(r: &mut Reader, req: &AskRequest, query_vec: &[f32]) -> Result<AskRes
         .confidence
         .of(scored[best].0, best_features.entity_missing);
     let threshold = p.confidence.threshold;
-    if shape.typed() && typed[best].is_none() {
+    if shape.declines_without_answer() && typed[best].is_none() {
         return Ok(AskResponse {
             question: req.question.clone(),
             answered: false,
