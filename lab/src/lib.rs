@@ -56,6 +56,19 @@ pub enum EvalCommand {
     Squad(EvalArgs),
     /// BBC News Summary: ROUGE-1/2/L of summarize vs Lead-N and TextRank.
     Bbc(EvalArgs),
+    /// Analyst questions over news: answer-sentence hit@1/@3, declines and calibration vs
+    /// BM25 and exact dense over sentences.
+    Newsqa {
+        /// The question file, e.g. ../shared/data/newsqa/newsqa-dev.jsonl.
+        #[command(flatten)]
+        args: EvalArgs,
+        /// Files or folders to ingest as the corpus (news JSONL, the seed folder).
+        #[arg(long, num_args = 1.., required = true)]
+        corpus: Vec<PathBuf>,
+        /// Print every question with newsdesk's first sentence.
+        #[arg(long)]
+        verbose: bool,
+    },
 }
 
 /// Arguments shared by the evaluation sets.
@@ -122,6 +135,19 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             a.limit,
             &model_dir,
             &a.ranking,
+        )?,
+        Command::Eval(EvalCommand::Newsqa {
+            args,
+            corpus,
+            verbose,
+        }) => eval::newsqa::run_eval_newsqa(
+            &args.path,
+            &corpus,
+            args.index_dir.as_deref(),
+            args.limit,
+            &model_dir,
+            &args.ranking,
+            verbose,
         )?,
         Command::Bench(BenchCommand::Embed(args)) => {
             bench::embed::run_bench_embed(&args.workload, &model_dir, &args.opts)?

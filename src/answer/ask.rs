@@ -19,6 +19,7 @@ use super::lexical::{
 };
 use super::params::{AskParams, AskWeights, KindWeights};
 use super::retrieve::{retrieve, Mode, RetrievedPassage};
+use super::typed::{classify, find_answer, resolve_date, QuestionShape, TypedAnswer};
 use super::{check_k, check_query, dot, Citation, FilterSpec};
 use crate::article::Article;
 use crate::article::Span;
@@ -52,6 +53,25 @@ pub struct AnswerSentence {
     pub citation: Citation,
     /// Its score against the question (higher is better).
     pub score: f32,
+    /// For a question that wants a person, a list, an amount, a date or a place: the answer
+    /// inside the sentence (byte offsets into the article body, like the citation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_span: Option<AnswerSpan>,
+    /// A relative date in the sentence ("on Wednesday", "yesterday", "last month") resolved
+    /// against the article's date: ISO 8601 (`2026-03-18`, or `2026-02` for a month).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_date: Option<String>,
+}
+
+/// The answer within an answer sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AnswerSpan {
+    /// Start byte in the article body.
+    pub start: usize,
+    /// End byte in the article body (exclusive).
+    pub end: usize,
+    /// `body[start..end]`.
+    pub text: String,
 }
 
 /// A passage the answer was drawn from.
@@ -100,6 +120,10 @@ pub(crate) struct Candidate {
     pub stems: Vec<String>,
     /// The same stems as a set.
     pub terms: HashSet<String>,
+    /// Content stems of the sentence before it in its article (empty for a first sentence):
+    /// an answer often follows the sentence that names its subject ("… convened a meeting. The
+    /// meeting, chaired by X, …").
+    pub previous: HashSet<String>,
     /// Score of the best passage holding it relative to the first passage's, in [0, 1].
     pub passage_score: f32,
     /// Cosine with the query.
@@ -144,6 +168,12 @@ pub(crate) fn gather_candidates(
                 continue;
             }
             let stems = lex.stems(&p.article.body[s.span.start..s.span.end]);
+            let previous = s
+                .index
+                .checked_sub(1)
+                .and_then(|i| sentences.get(i))
+                .map(|q| lex.term_set(&p.article.body[q.span.start..q.span.end]))
+                .unwrap_or_default();
             seen.insert(key, out.len());
             out.push(Candidate {
                 article: p.article.clone(),
@@ -153,6 +183,7 @@ pub(crate) fn gather_candidates(
                 vector: s.vector.clone().into(),
                 terms: stems.iter().cloned().collect(),
                 stems,
+                previous,
                 passage_score,
             });
         }
@@ -171,6 +202,10 @@ pub(crate) struct AskEvidence {
     pub features: Vec<Features>,
     /// The question's named entities (stems).
     pub entities: Vec<String>,
+    /// What the question asks for.
+    pub shape: QuestionShape,
+    /// The typed answer each candidate holds, if any (`typed[i]` is `candidates[i]`'s).
+    pub typed: Vec<Option<TypedAnswer>>,
 }
 
 /// Retrieves and gathers the evidence for a question (see [`AskEvidence`]); `depth` passages
@@ -196,6 +231,11 @@ pub(crate) fn ask_evidence(
         .collect();
     let bigrams = lex.bigrams(question);
     let kind = answer_kind(question);
+    let shape = classify(question);
+    let typed: Vec<Option<TypedAnswer>> = candidates
+        .iter()
+        .map(|c| find_answer(&shape, c.text(), question))
+        .collect();
 
     // A sentence inside an article about the question's entities is about them too, even when
     // it says "the plant" rather than "Tata Steel's plant".
@@ -219,7 +259,8 @@ pub(crate) fn ask_evidence(
     }
     let features = candidates
         .iter()
-        .map(|c| {
+        .zip(&typed)
+        .map(|(c, t)| {
             let sentence_bigrams = bigrams_of(&c.stems);
             let title = &title_terms[&c.article.id];
             Features {
@@ -228,6 +269,11 @@ pub(crate) fn ask_evidence(
                 lexical_title: weighted_share(
                     &q_terms,
                     |t| c.terms.contains(t) || title.contains(t),
+                    |t| idf.idf(t),
+                ),
+                lexical_context: weighted_share(
+                    &q_terms,
+                    |t| c.terms.contains(t) || c.previous.contains(t) || title.contains(t),
                     |t| idf.idf(t),
                 ),
                 article_lexical: article_terms[&c.article.id],
@@ -250,6 +296,12 @@ pub(crate) fn ask_evidence(
                 passage: c.passage_score,
                 lead: 1.0 / (1.0 + c.index as f32),
                 kind: kind.filter(|&k| has_answer_kind(k, c.text(), question)),
+                typed: t.as_ref().map(|t| t.strength).unwrap_or(0.0),
+                untyped_lead: if shape.typed() && t.is_none() && c.index == 0 {
+                    1.0
+                } else {
+                    0.0
+                },
             }
         })
         .collect();
@@ -258,6 +310,8 @@ pub(crate) fn ask_evidence(
         candidates,
         features,
         entities: q_entities,
+        shape,
+        typed,
     })
 }
 
@@ -276,6 +330,8 @@ pub fn ask(r: &mut Reader, req: &AskRequest, query_vec: &[f32]) -> Result<AskRes
         candidates,
         features,
         entities: q_entities,
+        shape,
+        typed,
     } = ask_evidence(r, &req.question, query_vec, k.max(10), &filters, mode)?;
     let scored: Vec<(f32, Features)> = features.into_iter().map(|f| (f.score(w), f)).collect();
     let mut order: Vec<usize> = (0..candidates.len()).collect();
@@ -293,10 +349,21 @@ pub fn ask(r: &mut Reader, req: &AskRequest, query_vec: &[f32]) -> Result<AskRes
         });
     };
     let best_features = scored[best].1;
-    let confidence = p
-        .confidence
-        .of(scored[best].0, best_features.entity_missing);
+    let confidence = p.confidence.of(scored[best].0, &best_features);
     let threshold = p.confidence.threshold;
+    if shape.declines_without_answer() && typed[best].is_none() {
+        return Ok(AskResponse {
+            question: req.question.clone(),
+            answered: false,
+            confidence: confidence.min(threshold * 0.5),
+            explanation: Some(format!(
+                "The closest sentence holds no {} and so does not answer this question.",
+                shape.wanted()
+            )),
+            answer: Vec::new(),
+            passages,
+        });
+    }
     if confidence < threshold {
         let missing: Vec<&str> = q_entities
             .iter()
@@ -347,10 +414,23 @@ pub fn ask(r: &mut Reader, req: &AskRequest, query_vec: &[f32]) -> Result<AskRes
         .iter()
         .map(|&i| {
             let c = &candidates[i];
+            let answer_span = typed[i].as_ref().map(|t| {
+                let (start, end) = (c.span.start + t.range.start, c.span.start + t.range.end);
+                AnswerSpan {
+                    start,
+                    end,
+                    text: c.article.body[start..end].to_string(),
+                }
+            });
             AnswerSentence {
                 text: c.text().to_string(),
                 citation: Citation::of(&c.article, c.span.start, c.span.end),
                 score: scored[i].0,
+                answer_span,
+                resolved_date: c
+                    .article
+                    .published
+                    .and_then(|d| resolve_date(c.text(), d.date_naive())),
             }
         })
         .collect();
@@ -365,7 +445,7 @@ pub fn ask(r: &mut Reader, req: &AskRequest, query_vec: &[f32]) -> Result<AskRes
 }
 
 /// Per-sentence evidence for a question.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Features {
     /// Cosine with the question.
     pub dense: f32,
@@ -373,6 +453,8 @@ pub struct Features {
     pub lexical: f32,
     /// The same over the sentence and its headline.
     pub lexical_title: f32,
+    /// The same over the sentence, the sentence before it and the headline.
+    pub lexical_context: f32,
     /// Corpus-idf coverage of the question by the sentence's whole article.
     pub article_lexical: f32,
     /// Share of the question's adjacent content-word pairs found adjacent in the sentence.
@@ -388,6 +470,12 @@ pub struct Features {
     pub lead: f32,
     /// The kind of thing asked for, when the sentence holds one.
     pub kind: Option<AnswerKind>,
+    /// How plainly the sentence holds an answer of the question's type (0 when it holds none,
+    /// see `answer::typed`).
+    pub typed: f32,
+    /// 1 for an article's first sentence that holds no answer of the wanted type (a lead that
+    /// restates the question's topic), else 0.
+    pub untyped_lead: f32,
 }
 
 impl KindWeights {
@@ -409,12 +497,15 @@ impl Features {
         w.dense * self.dense
             + w.lexical * self.lexical
             + w.lexical_title * self.lexical_title
+            + w.lexical_context * self.lexical_context
             + w.article_lexical * self.article_lexical
             + w.bigram * self.bigram
             + w.entity * self.entity
             + w.passage * self.passage
             + w.lead * self.lead
             + self.kind.map(|k| w.kind.of(k)).unwrap_or(0.0)
+            + w.typed * self.typed
+            - w.untyped_lead * self.untyped_lead
     }
 }
 
@@ -446,6 +537,7 @@ mod tests {
             dense,
             lexical,
             lexical_title: lexical,
+            lexical_context: lexical,
             article_lexical: lexical,
             bigram: 0.0,
             entity: 1.0 - entity_missing,
@@ -453,6 +545,8 @@ mod tests {
             passage: 1.0,
             lead: 0.5,
             kind: None,
+            typed: 0.0,
+            untyped_lead: 0.0,
         }
     }
 
@@ -460,7 +554,7 @@ mod tests {
     fn confidence_follows_the_evidence_and_entities_the_article_lacks() {
         let p = AskParams::default();
         let w = &p.weights;
-        let conf = |f: &Features| p.confidence.of(f.score(w), f.entity_missing);
+        let conf = |f: &Features| p.confidence.of(f.score(w), f);
         // A close sentence covering the question's terms is answered; a distant one is not.
         let good = features(0.75, 0.8, 0.0);
         let weak = features(0.25, 0.1, 0.0);
@@ -473,10 +567,21 @@ mod tests {
         let (c_mid, c_orphan) = (conf(&mid), conf(&orphan));
         assert!(c_orphan < c_mid - 0.1, "{c_orphan} vs {c_mid}");
         // A question's kind found in the sentence adds to its score.
-        let dated = Features {
-            kind: Some(AnswerKind::Time),
+        let counted = Features {
+            kind: Some(AnswerKind::Quantity),
             ..good
         };
-        assert!(dated.score(w) > good.score(w));
+        assert!(counted.score(w) > good.score(w));
+        // So does a typed answer.
+        let typed = Features { typed: 1.0, ..good };
+        assert!(typed.score(w) > good.score(w));
+        // The sentence before an answer often names its subject: the question's terms there
+        // count, for the ranking and for the confidence.
+        let after_subject = Features {
+            lexical_context: 0.9,
+            ..mid
+        };
+        assert!(after_subject.score(w) > mid.score(w));
+        assert!(conf(&after_subject) > c_mid);
     }
 }

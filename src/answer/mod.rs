@@ -12,6 +12,7 @@ mod params;
 mod retrieve;
 pub mod search;
 pub mod summarize;
+pub mod typed;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
@@ -21,7 +22,7 @@ pub use crate::article::Citation;
 use crate::error::{Error, Result};
 use crate::index::Filters;
 
-pub use ask::{ask, AskRequest, AskResponse};
+pub use ask::{ask, AnswerSentence, AnswerSpan, AskRequest, AskResponse};
 pub use brief::{brief, BriefRequest, BriefResponse};
 pub use params::{
     AskParams, AskWeights, BriefParams, Confidence, Fusion, FusionMethod, KindWeights, Mmr,

@@ -221,6 +221,12 @@ pub fn ask(base: &EngineConfig, a: AskArgs) -> anyhow::Result<i32> {
                 a.text.trim(),
                 cite_line(&a.citation)
             ));
+            if let Some(span) = &a.answer_span {
+                s.push_str(&format!("     answer: {}\n", span.text));
+            }
+            if let Some(d) = &a.resolved_date {
+                s.push_str(&format!("     date: {d}\n"));
+            }
         }
         s
     })

@@ -223,8 +223,8 @@ pub struct RankingArgs {
     #[arg(long, value_name = "SPEC")]
     pub fusion: Option<String>,
     /// Ask weight overrides, e.g. `dense=1.2,lexical=0.4` (dense, lexical, lexical_title,
-    /// article_lexical, bigram, entity, passage, lead, kind_quantity, kind_time, kind_person,
-    /// kind_place, kind_action, threshold). The confidence stays the one fitted for the
+    /// lexical_context, article_lexical, bigram, entity, passage, lead, kind_quantity,
+    /// kind_time, kind_person, kind_place, kind_action, typed, untyped_lead, threshold). The confidence stays the one fitted for the
     /// starting weights: its declines are then approximate (a warning says so).
     #[arg(long, value_name = "SPEC")]
     pub ask_weights: Option<String>,
@@ -267,6 +267,7 @@ impl RankingArgs {
                     ("dense", &mut w.dense),
                     ("lexical", &mut w.lexical),
                     ("lexical_title", &mut w.lexical_title),
+                    ("lexical_context", &mut w.lexical_context),
                     ("article_lexical", &mut w.article_lexical),
                     ("bigram", &mut w.bigram),
                     ("entity", &mut w.entity),
@@ -277,6 +278,8 @@ impl RankingArgs {
                     ("kind_person", &mut w.kind.person),
                     ("kind_place", &mut w.kind.place),
                     ("kind_action", &mut w.kind.action),
+                    ("typed", &mut w.typed),
+                    ("untyped_lead", &mut w.untyped_lead),
                     ("threshold", &mut p.ask.confidence.threshold),
                 ],
             )?;

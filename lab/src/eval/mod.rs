@@ -8,18 +8,20 @@
 //! * [`rouge`]: ROUGE-1/2/L F1 (after Google's `rouge-score`, stemmed).
 //! * [`data`]: readers for BEIR folders, SQuAD v1.1 JSON and the BBC summary JSONL.
 //! * [`baselines`]: Lead-N, TextRank, sentence BM25 and exact dense sentence ranking.
-//! * [`scifact`], [`squad`], [`bbc`]: the three commands; [`common`]: what they share.
+//! * [`scifact`], [`squad`], [`bbc`], [`newsqa`]: the commands; [`common`]: what they share.
 
 pub mod baselines;
 pub mod bbc;
 pub mod common;
 pub mod data;
 pub mod ir;
+pub mod newsqa;
 pub mod rouge;
 pub mod scifact;
 pub mod sentences;
 pub mod squad;
 
 pub use bbc::run_eval_bbc;
+pub use newsqa::run_eval_newsqa;
 pub use scifact::run_eval_scifact;
 pub use squad::run_eval_squad;

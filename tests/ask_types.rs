@@ -1,0 +1,115 @@
+//! Analyst questions over the demo corpus (the two seeds and Wikinews articles), through the
+//! real router: the answer sentence, the answer inside it, a resolved date, and a decline for a
+//! question whose answer the corpus does not hold.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::*;
+use serde_json::{json, Value};
+
+async fn ask(q: &str) -> Value {
+    let r = router(shared_engine());
+    let (status, body) = post_json(&r, "/v1/ask", json!({ "question": q })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+/// The first answer sentence, after checking that its span points into the stored body.
+async fn first(body: &Value) -> &Value {
+    assert_eq!(body["answered"], true, "{body:#}");
+    let a = &body["answer"][0];
+    if let Some(span) = a.get("answer_span") {
+        let r = router(shared_engine());
+        let id = a["citation"]["article_id"].as_str().unwrap();
+        let (_, doc) = get(&r, &format!("/v1/documents/{id}")).await;
+        let text = doc["body"].as_str().unwrap();
+        let (s, e) = (
+            span["start"].as_u64().unwrap() as usize,
+            span["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(&text[s..e], span["text"].as_str().unwrap());
+        let (cs, ce) = (
+            a["citation"]["start"].as_u64().unwrap() as usize,
+            a["citation"]["end"].as_u64().unwrap() as usize,
+        );
+        assert!(cs <= s && e <= ce, "the span lies inside its sentence");
+    }
+    a
+}
+
+#[tokio::test]
+async fn who_chaired_is_the_named_chair_not_the_lead() {
+    let body = ask("Who chaired the NICDC consultation meeting?").await;
+    let a = first(&body).await;
+    assert!(
+        a["text"].as_str().unwrap().contains("chaired by Amardeep"),
+        "{body:#}"
+    );
+    assert_eq!(
+        a["answer_span"]["text"], "Amardeep Singh Bhatia",
+        "{body:#}"
+    );
+}
+
+#[tokio::test]
+async fn which_companies_is_the_list_of_companies() {
+    let body = ask("Which companies attended the NICDC consultation?").await;
+    let a = first(&body).await;
+    assert_eq!(
+        a["answer_span"]["text"], "Reliance, Tata Chemicals, Relaxo, Beumer Group, and JLL",
+        "{body:#}"
+    );
+}
+
+#[tokio::test]
+async fn when_resolves_the_weekday_against_the_article_date() {
+    let body = ask("When did the NICDC meeting take place?").await;
+    let a = first(&body).await;
+    assert!(
+        a["text"].as_str().unwrap().contains("on Wednesday"),
+        "{body:#}"
+    );
+    assert_eq!(a["answer_span"]["text"], "Wednesday", "{body:#}");
+    assert_eq!(a["resolved_date"], "2026-03-18", "{body:#}");
+}
+
+#[tokio::test]
+async fn how_many_associations_is_the_count() {
+    let body = ask("How many industry associations took part in the DIA conclave?").await;
+    let a = first(&body).await;
+    assert!(
+        a["text"]
+            .as_str()
+            .unwrap()
+            .contains("90 industry associations"),
+        "{body:#}"
+    );
+    assert!(
+        a["answer_span"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("90 industry associations"),
+        "{body:#}"
+    );
+}
+
+#[tokio::test]
+async fn untyped_questions_keep_their_answers() {
+    let body = ask("What are the stages of cluster development?").await;
+    let a = first(&body).await;
+    assert!(a["text"].as_str().unwrap().contains("stage"), "{body:#}");
+    assert!(a.get("answer_span").is_none(), "{body:#}");
+    let body = ask("What is SIDBI's dual strategy?").await;
+    let a = first(&body).await;
+    assert!(a["text"].as_str().unwrap().contains("dual"), "{body:#}");
+}
+
+#[tokio::test]
+async fn a_typed_question_without_a_typed_answer_is_declined() {
+    // The society is named only in a list of those present: no sentence counts its members.
+    let body = ask("How many members does the Society of Indian Defence Manufacturers have?").await;
+    assert_eq!(body["answered"], false, "{body:#}");
+    assert!(body["answer"].as_array().unwrap().is_empty());
+    assert!(body["explanation"].as_str().is_some_and(|s| !s.is_empty()));
+}
