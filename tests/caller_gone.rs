@@ -36,7 +36,9 @@ fn article(id: &str, i: usize) -> serde_json::Value {
 }
 
 fn batch(prefix: &str, n: usize) -> Vec<u8> {
-    let items: Vec<_> = (0..n).map(|i| article(&format!("{prefix}-{i}"), i)).collect();
+    let items: Vec<_> = (0..n)
+        .map(|i| article(&format!("{prefix}-{i}"), i))
+        .collect();
     serde_json::to_vec(&items).unwrap()
 }
 
@@ -87,7 +89,13 @@ fn metric(addr: SocketAddr, series: &str) -> f64 {
     assert_eq!(s, 200);
     String::from_utf8_lossy(&body)
         .lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
+        .find_map(|l| {
+            l.strip_prefix(series)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
         .unwrap_or(0.0)
 }
 
@@ -171,7 +179,9 @@ async fn work_whose_caller_has_gone_is_not_done() {
                 &batch("queued", 20),
             ),
         );
-        wait_for("the second job to queue", || stats(&engine).bulk_queued == 1);
+        wait_for("the second job to queue", || {
+            stats(&engine).bulk_queued == 1
+        });
         for s in [running, queued] {
             s.shutdown(Shutdown::Both).unwrap();
         }
@@ -184,10 +194,17 @@ async fn work_whose_caller_has_gone_is_not_done() {
         });
         assert!(quiet(&engine));
         assert_eq!(metric(patient, CANCELLED), 2.0, "both jobs were dropped");
-        assert_eq!(metric(patient, BATCHES), batches0, "a batch of a gone caller ran");
+        assert_eq!(
+            metric(patient, BATCHES),
+            batches0,
+            "a batch of a gone caller ran"
+        );
         assert_eq!(metric(patient, ARTICLES), articles0);
         for id in ["running-0", "queued-0"] {
-            let (s, _) = exchange(patient, &request("GET", &format!("/v1/documents/{id}"), None, b""));
+            let (s, _) = exchange(
+                patient,
+                &request("GET", &format!("/v1/documents/{id}"), None, b""),
+            );
             assert_eq!(s, 404, "{id} was stored");
         }
 
@@ -244,7 +261,7 @@ async fn work_whose_caller_has_gone_is_not_done() {
         assert!(quiet(&engine));
         let stored = (metric(patient, ARTICLES) - articles0) as usize;
         assert!(
-            (32..total).contains(&stored) && stored % 32 == 0,
+            (32..total).contains(&stored) && stored.is_multiple_of(32),
             "{stored} articles stored: not whole chunks of an unfinished post"
         );
         let mut found = 0;

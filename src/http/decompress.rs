@@ -12,8 +12,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use flate2::read::MultiGzDecoder;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
 use flate2::{Decompress, FlushDecompress, Status};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use super::{ApiError, AppState};
 use crate::error::Error;
@@ -44,7 +44,9 @@ fn coding(value: Option<&HeaderValue>) -> Result<Option<Coding>, ApiError> {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_encoding",
-            format!("{what}; send the body uncompressed, or with Content-Encoding: gzip or deflate"),
+            format!(
+                "{what}; send the body uncompressed, or with Content-Encoding: gzip or deflate"
+            ),
         )
     };
     let text = value
@@ -219,7 +221,10 @@ mod tests {
     fn both_codings_round_trip() {
         let text = b"Prices rose in March, the bureau said.".repeat(50);
         assert_eq!(inflate(&gzip(&text), Coding::Gzip, 1 << 20).unwrap(), text);
-        assert_eq!(inflate(&zlib(&text), Coding::Deflate, 1 << 20).unwrap(), text);
+        assert_eq!(
+            inflate(&zlib(&text), Coding::Deflate, 1 << 20).unwrap(),
+            text
+        );
         // Concatenated gzip members are one body.
         let mut two = gzip(b"first half, ");
         two.extend(gzip(b"second half"));

@@ -34,9 +34,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tokio_util::sync::CancellationToken;
 
 use crate::engine::Engine;
 use crate::error::Error;
@@ -401,7 +401,10 @@ mod tests {
             busy.await.unwrap();
             // The pool takes jobs in order: once this one ran, the skipped one was handled.
             tokio::task::spawn_blocking(|| ()).await.unwrap();
-            assert!(!ran.load(Ordering::SeqCst), "the job ran for a request that had gone");
+            assert!(
+                !ran.load(Ordering::SeqCst),
+                "the job ran for a request that had gone"
+            );
             assert_eq!(limiter.available_permits(), 4, "its slot came back");
         });
     }
