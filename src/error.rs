@@ -39,6 +39,10 @@ pub enum Error {
     /// No document with this id.
     #[error("no document with id {0:?}")]
     NotFound(String),
+    /// The caller gave up (its client went away or its time ran out) before the work was
+    /// done; what was committed before stays, whole.
+    #[error("the work was stopped: its caller has gone")]
+    Cancelled,
     /// Something outside the request went wrong (a worker panicked, a task was lost…): what
     /// was being done, and the error behind it (kept for the log's source chain).
     #[error("{context}")]

@@ -179,6 +179,59 @@ fn a_bulk_job_whose_caller_has_gone_is_dropped() {
 }
 
 #[test]
+fn blocking_callers_that_give_up_stop_waiting_and_their_jobs_are_not_run() {
+    use tokio_util::sync::CancellationToken;
+    // Its own embedder, so that its counters see this test's work only.
+    let own = Arc::new(Embedder::load(&default_model_dir()).unwrap());
+    let service = EmbedService::start(
+        own,
+        EmbedServiceOptions {
+            bulk_queue: 1,
+            ..Default::default()
+        },
+    );
+    let job: Vec<String> = passages().iter().take(8).cloned().collect();
+    let texts_before = service.stats().model.texts;
+    let hold = service.hold_bulk();
+    // One job running (held at its first batch), one queued, one waiting for room.
+    let (kept, queued, waiting) = (
+        CancellationToken::new(),
+        CancellationToken::new(),
+        CancellationToken::new(),
+    );
+    let spawn = |token: &CancellationToken, wait: bool| {
+        let (s, j, t) = (service.clone(), job.clone(), token.clone());
+        std::thread::spawn(move || s.bulk_blocking_cancellable(j, wait, &t))
+    };
+    let running = spawn(&kept, false);
+    wait_for("the first job to run", &|| {
+        service.stats().bulk_running == 1
+    });
+    let second = spawn(&queued, false);
+    wait_for("the second job to queue", &|| {
+        service.stats().bulk_queued == 1
+    });
+    let third = spawn(&waiting, true);
+    // The one waiting for room stops waiting while bulk work is still held.
+    waiting.cancel();
+    assert!(matches!(third.join().unwrap(), Err(EmbedError::Cancelled)));
+    assert_eq!(service.stats().cancelled, 1);
+    // The queued one is dropped unrun once the worker reaches it.
+    queued.cancel();
+    drop(hold);
+    assert_eq!(running.join().unwrap().unwrap().len(), job.len());
+    assert!(matches!(second.join().unwrap(), Err(EmbedError::Cancelled)));
+    let st = service.stats();
+    assert_eq!(st.cancelled, 2);
+    assert_eq!(
+        st.model.texts - texts_before,
+        job.len() as u64,
+        "only the job whose caller stayed was embedded"
+    );
+    assert_eq!((st.bulk_running, st.bulk_queued), (0, 0));
+}
+
+#[test]
 fn full_query_queue_answers_overloaded() {
     let service = EmbedService::start(
         embedder(),

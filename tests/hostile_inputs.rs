@@ -88,6 +88,20 @@ fn post_doc(content_type: &str, body: &[u8]) -> Vec<u8> {
     )
 }
 
+fn post_encoded(path: &str, content_type: &str, encoding: &str, body: &[u8]) -> Vec<u8> {
+    let a = auth();
+    request(
+        "POST",
+        path,
+        &[
+            ("Content-Type", content_type),
+            ("Content-Encoding", encoding),
+            ("Authorization", &a),
+        ],
+        body,
+    )
+}
+
 fn post_json(path: &str, body: &str) -> Vec<u8> {
     request(
         "POST",
@@ -130,6 +144,19 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     e.write_all(bytes).unwrap();
     e.finish().unwrap()
 }
+
+fn zlib(bytes: &[u8]) -> Vec<u8> {
+    use flate2::write::ZlibEncoder;
+    let mut e = ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+/// The article sent gzip-compressed, and a question only it answers.
+const GZ_ID: &str = "gz";
+const GZ_BODY: &str = "The keeper of the Skerryvore lighthouse logged a gale of 120 knots on \
+    Tuesday night. It was the strongest wind recorded at the rock since the light was built.";
+const GZ_QUESTION: &str = "What did the keeper of the Skerryvore lighthouse log?";
 
 fn article_json(id: &str, title: &str, body: &str, extra: &str) -> String {
     serde_json::json!({"id": id, "title": title, "body": body})
@@ -190,6 +217,17 @@ fn cases() -> Vec<Case> {
     let unpunctuated = "word ".repeat(6_000);
     let spaceless = "x".repeat(30_000);
     let huge_question = format!("{{\"question\":\"{}\"}}", "what ".repeat(200_000));
+    let gzip_bomb = gzip(&vec![0u8; 10 * 1024 * 1024]);
+    assert!(gzip_bomb.len() < 64 * 1024);
+    let gzipped_article = gzip(article_json("broken-gz", "t", &ok_body, "").as_bytes());
+    let corrupt_gzip = {
+        let mut b = gzipped_article.clone();
+        let mid = b.len() / 2;
+        for x in &mut b[mid..mid + 8] {
+            *x ^= 0x5a;
+        }
+        b
+    };
     let a = auth();
     let too_many_headers = {
         let mut h =
@@ -240,12 +278,76 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "gzip-compressed body",
-            post_doc(
+            post_encoded(
+                "/v1/documents",
                 "application/json",
-                &gzip(article_json("gz", "t", &ok_body, "").as_bytes()),
+                "gzip",
+                &gzip(article_json(GZ_ID, "Gale at Skerryvore", GZ_BODY, "").as_bytes()),
+            ),
+            200,
+            None,
+        ),
+        case(
+            "deflate-compressed body",
+            post_encoded(
+                "/v1/documents",
+                "application/json",
+                "deflate",
+                &zlib(article_json("zz", "t", &ok_body, "").as_bytes()),
+            ),
+            200,
+            None,
+        ),
+        case(
+            "gzip-compressed question",
+            post_encoded(
+                "/v1/ask",
+                "application/json",
+                "gzip",
+                &gzip(br#"{"question":"What did SIDBI announce?","k":3}"#),
+            ),
+            200,
+            None,
+        ),
+        case(
+            "gzip bomb: 10 MB of zeros in a few KB",
+            post_encoded("/v1/documents", "application/json", "gzip", &gzip_bomb),
+            413,
+            Some("payload_too_large"),
+        ),
+        case(
+            "corrupt gzip stream",
+            post_encoded("/v1/documents", "application/json", "gzip", &corrupt_gzip),
+            400,
+            Some("invalid_compressed_body"),
+        ),
+        case(
+            "truncated gzip stream",
+            post_encoded(
+                "/v1/documents",
+                "application/json",
+                "gzip",
+                &gzipped_article[..gzipped_article.len() - 10],
             ),
             400,
-            Some("invalid_document"),
+            Some("invalid_compressed_body"),
+        ),
+        case(
+            "plain body labelled gzip",
+            post_encoded(
+                "/v1/documents",
+                "application/json",
+                "gzip",
+                article_json("plain-gz", "t", &ok_body, "").as_bytes(),
+            ),
+            400,
+            Some("invalid_compressed_body"),
+        ),
+        case(
+            "unknown content encoding",
+            post_encoded("/v1/documents", "application/json", "br", b"\x1b\x00\x00"),
+            415,
+            Some("unsupported_encoding"),
         ),
         case(
             "truncated xml",
@@ -837,6 +939,21 @@ async fn hostile_inputs_get_clean_answers_and_change_nothing() {
             wrong.len(),
             cases.len() + 3,
             wrong.join("\n")
+        );
+        // The gzip-compressed article was stored as sent and answers its own question.
+        let gz = request("GET", &format!("/v1/documents/{GZ_ID}"), &[], b"");
+        let (s, doc) = exchange(addr, &gz).unwrap();
+        assert_eq!(s, 200);
+        let doc: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+        assert_eq!(doc["body"], GZ_BODY);
+        let ask = serde_json::json!({"question": GZ_QUESTION, "k": 3}).to_string();
+        let (s, answer) = exchange(addr, &post_json("/v1/ask", &ask)).unwrap();
+        assert_eq!(s, 200);
+        let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+        assert_eq!(answer["answered"], true, "{answer}");
+        assert_eq!(
+            answer["answer"][0]["citation"]["article_id"], GZ_ID,
+            "{answer}"
         );
         for id in &stored {
             let path = format!(

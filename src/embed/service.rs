@@ -15,11 +15,17 @@
 //! A full queue answers [`EmbedError::Overloaded`] at once (HTTP maps it to 503 + Retry-After);
 //! [`EmbedService::bulk_blocking_wait`] is the back-pressure alternative for pipelines that
 //! would rather wait for room. Worker threads stop when the last clone of the service is dropped.
+//!
+//! A bulk job whose caller has gone (an async caller's future dropped, or the
+//! [`CancellationToken`] of a blocking caller cancelled) is never started if it is still queued,
+//! stops at its next batch boundary if it runs, and answers [`EmbedError::Cancelled`].
 
 use super::{EmbedCounters, EmbedError, Embedder};
-use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use crossbeam_channel::{bounded, Receiver, SendTimeoutError, Sender, TrySendError};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Clone, Debug)]
 pub struct EmbedServiceOptions {
@@ -81,6 +87,27 @@ enum BulkReply {
 struct BulkJob {
     texts: Vec<String>,
     reply: BulkReply,
+    /// Cancelled when a blocking caller gives up.
+    cancel: Option<CancellationToken>,
+}
+
+impl BulkJob {
+    /// True once nobody waits for the result.
+    fn gone(&self) -> bool {
+        matches!(&self.reply, BulkReply::Async(tx) if tx.is_closed())
+            || self.cancel.as_ref().is_some_and(|c| c.is_cancelled())
+    }
+
+    fn answer(self, res: Result<Vec<Vec<f32>>, EmbedError>) {
+        match self.reply {
+            BulkReply::Async(tx) => {
+                let _ = tx.send(res);
+            }
+            BulkReply::Blocking(tx) => {
+                let _ = tx.send(res);
+            }
+        }
+    }
 }
 
 struct Shared {
@@ -229,12 +256,24 @@ impl EmbedService {
         }
     }
 
-    fn submit_bulk(&self, job: BulkJob, wait: bool) -> Result<(), EmbedError> {
+    fn submit_bulk(&self, mut job: BulkJob, wait: bool) -> Result<(), EmbedError> {
         let sent = if wait {
-            self.inner
-                .bulk_tx
-                .send(job)
-                .map_err(|_| EmbedError::ShutDown)
+            // Waiting for room, a caller that gives up stops waiting.
+            loop {
+                if job.gone() {
+                    self.inner.shared.cancelled.fetch_add(1, Ordering::Relaxed);
+                    return Err(EmbedError::Cancelled);
+                }
+                match self
+                    .inner
+                    .bulk_tx
+                    .send_timeout(job, Duration::from_millis(50))
+                {
+                    Ok(()) => break Ok(()),
+                    Err(SendTimeoutError::Timeout(j)) => job = j,
+                    Err(SendTimeoutError::Disconnected(_)) => break Err(EmbedError::ShutDown),
+                }
+            }
         } else {
             match self.inner.bulk_tx.try_send(job) {
                 Ok(()) => Ok(()),
@@ -253,27 +292,42 @@ impl EmbedService {
 
     /// Bulk embedding from a non-async thread; `Overloaded` at once when the bulk queue is full.
     pub fn bulk_blocking(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let (tx, rx) = bounded(1);
-        self.submit_bulk(
-            BulkJob {
-                texts,
-                reply: BulkReply::Blocking(tx),
-            },
-            false,
-        )?;
-        rx.recv().map_err(|_| EmbedError::ShutDown)?
+        self.bulk_blocking_job(texts, false, None)
     }
 
     /// Like [`EmbedService::bulk_blocking`], but waits for room in the queue instead of
     /// refusing (back-pressure for ingest pipelines).
     pub fn bulk_blocking_wait(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.bulk_blocking_job(texts, true, None)
+    }
+
+    /// [`EmbedService::bulk_blocking_wait`] (or, without `wait_for_room`,
+    /// [`EmbedService::bulk_blocking`]) for a caller that may give up: once `cancel` fires the
+    /// job stops waiting for room, is dropped unrun if still queued, or stops at its next batch
+    /// boundary, and the call answers [`EmbedError::Cancelled`].
+    pub fn bulk_blocking_cancellable(
+        &self,
+        texts: Vec<String>,
+        wait_for_room: bool,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.bulk_blocking_job(texts, wait_for_room, Some(cancel.clone()))
+    }
+
+    fn bulk_blocking_job(
+        &self,
+        texts: Vec<String>,
+        wait: bool,
+        cancel: Option<CancellationToken>,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let (tx, rx) = bounded(1);
         self.submit_bulk(
             BulkJob {
                 texts,
                 reply: BulkReply::Blocking(tx),
+                cancel,
             },
-            true,
+            wait,
         )?;
         rx.recv().map_err(|_| EmbedError::ShutDown)?
     }
@@ -285,6 +339,7 @@ impl EmbedService {
             BulkJob {
                 texts,
                 reply: BulkReply::Async(tx),
+                cancel: None,
             },
             false,
         )?;
@@ -350,27 +405,25 @@ fn query_worker(embedder: Arc<Embedder>, rx: Receiver<QueryJob>, micro: usize) {
 
 fn bulk_worker(embedder: Arc<Embedder>, rx: Receiver<BulkJob>, shared: Arc<Shared>) {
     while let Ok(job) = rx.recv() {
+        // A job whose caller left while it was queued is not started (not even tokenised).
+        if job.gone() {
+            shared.cancelled.fetch_add(1, Ordering::Relaxed);
+            job.answer(Err(EmbedError::Cancelled));
+            continue;
+        }
         shared.bulk_running.store(1, Ordering::Relaxed);
         let texts: Vec<&str> = job.texts.iter().map(|s| s.as_str()).collect();
         // Before each batch: wait while bulk work is held, and stop if the caller has gone
-        // (an async caller whose request timed out or disconnected).
-        let gone = |r: &BulkReply| matches!(r, BulkReply::Async(tx) if tx.is_closed());
+        // (a request that timed out or whose client disconnected).
         let res = embedder.embed_batch_checked(&texts, &mut || {
             shared.wait_unheld();
-            !gone(&job.reply)
+            !job.gone()
         });
         if matches!(res, Err(EmbedError::Cancelled)) {
             shared.cancelled.fetch_add(1, Ordering::Relaxed);
         }
         shared.bulk_running.store(0, Ordering::Relaxed);
-        match job.reply {
-            BulkReply::Async(tx) => {
-                let _ = tx.send(res);
-            }
-            BulkReply::Blocking(tx) => {
-                let _ = tx.send(res);
-            }
-        }
+        job.answer(res);
     }
 }
 

@@ -4,7 +4,8 @@
 //!
 //! Writes are serialised by one mutex and acknowledged only after the store has committed; the
 //! indexes follow the store and are caught up from it on start if a crash left them behind.
-//! Reads never take the write lock.
+//! Reads never take the write lock. A write whose caller gives up ([`Engine::ingest_until`])
+//! stops between chunks and at the embedding's next batch boundary, keeping only whole chunks.
 
 mod checkpoint;
 mod facets;
@@ -21,10 +22,11 @@ use std::time::Instant;
 
 use parking_lot::Mutex;
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 use crate::answer::RankingParams;
-use crate::embed::{EmbedService, EmbedServiceOptions, Embedder, EmbedderOptions};
-use crate::error::Result;
+use crate::embed::{EmbedError, EmbedService, EmbedServiceOptions, Embedder, EmbedderOptions};
+use crate::error::{Error, Result};
 use crate::index::{Bm25Params, HnswParams, Indexes, VectorSaveReport};
 use crate::ingest::{self, Article, Format, IngestOptions};
 use crate::store::{
@@ -188,6 +190,8 @@ pub struct EngineStats {
     pub index_points: u64,
     /// Ingest calls served.
     pub ingests: u64,
+    /// Ingest calls stopped because their caller had gone.
+    pub ingests_cancelled: u64,
 }
 
 /// The engine: model + store + indexes.
@@ -200,6 +204,7 @@ pub struct Engine {
     indexes: Arc<Indexes>,
     write: Mutex<()>,
     ingests: AtomicU64,
+    ingests_cancelled: AtomicU64,
     checkpointer: Checkpointer,
 }
 
@@ -259,6 +264,7 @@ impl Engine {
             indexes,
             write: Mutex::new(()),
             ingests: AtomicU64::new(0),
+            ingests_cancelled: AtomicU64::new(0),
             checkpointer,
         }))
     }
@@ -317,11 +323,41 @@ impl Engine {
         articles: Vec<Article>,
         progress: &mut dyn FnMut(usize),
     ) -> Result<IngestReport> {
+        self.ingest_until(articles, progress, &CancellationToken::new())
+    }
+
+    /// [`Engine::ingest`] for a caller that may give up (an HTTP request that timed out or
+    /// whose client went away): once `cancel` fires, no further chunk starts and the embedding
+    /// stops at its next batch boundary, and the call answers [`Error::Cancelled`]. Chunks
+    /// committed before stay; each chunk commits whole or not at all, so no article is ever
+    /// half written.
+    pub fn ingest_until(
+        &self,
+        articles: Vec<Article>,
+        progress: &mut dyn FnMut(usize),
+        cancel: &CancellationToken,
+    ) -> Result<IngestReport> {
+        let res = self.ingest_chunks(articles, progress, cancel);
+        if matches!(res, Err(Error::Cancelled)) {
+            self.ingests_cancelled.fetch_add(1, Ordering::Relaxed);
+        }
+        res
+    }
+
+    fn ingest_chunks(
+        &self,
+        articles: Vec<Article>,
+        progress: &mut dyn FnMut(usize),
+        cancel: &CancellationToken,
+    ) -> Result<IngestReport> {
         let started = Instant::now();
         let mut report = IngestReport::default();
         // De-duplicate within the call: the last copy of an id wins, like a sequence of upserts.
         let articles = dedup_last(articles);
         for (i, chunk) in articles.chunks(INGEST_CHUNK).enumerate() {
+            if cancel.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
             // Outside the write lock: the content-hash check, chunking and embedding. Small
             // writes and deletes from other requests commit between this request's chunks.
             let mut prepared = Vec::new();
@@ -337,7 +373,7 @@ impl Engine {
                 // The first chunk is refused at once when the model is overloaded (nothing is
                 // stored yet); later chunks wait for room, so that a request finishes what it
                 // started.
-                let items = self.embed(prepared, &mut report, i > 0)?;
+                let items = self.embed(prepared, &mut report, i > 0, cancel)?;
                 self.commit(&items, &mut report)?;
             }
             progress(chunk.len());
@@ -369,6 +405,7 @@ impl Engine {
         prepared: Vec<Prepared>,
         report: &mut IngestReport,
         wait_for_room: bool,
+        cancel: &CancellationToken,
     ) -> Result<Vec<NewArticle>> {
         // One bulk call for the whole chunk: passages first, then sentences, each with the
         // store's context (the headline).
@@ -389,11 +426,13 @@ impl Engine {
             .iter()
             .map(|t| self.embedder.count_word_pieces(t) + 2)
             .sum::<usize>();
-        let vectors = if wait_for_room {
-            self.embed.bulk_blocking_wait(texts)?
-        } else {
-            self.embed.bulk_blocking(texts)?
-        };
+        let vectors = self
+            .embed
+            .bulk_blocking_cancellable(texts, wait_for_room, cancel)
+            .map_err(|e| match e {
+                EmbedError::Cancelled => Error::Cancelled,
+                e => e.into(),
+            })?;
         let (passage_vecs, sentence_vecs) = vectors.split_at(n_passage_texts);
         let mut pv = passage_vecs.iter();
         let mut sv = sentence_vecs.iter();
@@ -513,6 +552,7 @@ impl Engine {
             passages: c.passages,
             index_points: self.indexes.vector.live() as u64,
             ingests: self.ingests.load(Ordering::Relaxed),
+            ingests_cancelled: self.ingests_cancelled.load(Ordering::Relaxed),
         })
     }
 

@@ -103,6 +103,12 @@ impl From<Error> for ApiError {
             Error::Embed(EmbedError::Overloaded) => {
                 ApiError::unavailable("overloaded", "the model is busy; retry shortly", 1)
             }
+            // Seen only by a client that gave up already, or a test.
+            Error::Cancelled | Error::Embed(EmbedError::Cancelled) => ApiError::unavailable(
+                "request_cancelled",
+                "the request was stopped before its work was done; retry it",
+                1,
+            ),
             ref e @ Error::Embed(_) => internal("model_error", "the model failed", e),
             ref e @ Error::Text(_) => internal("model_error", "the tokenizer failed", e),
             ref e @ Error::Store(_) => internal("store_error", "the store failed", e),

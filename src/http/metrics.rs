@@ -1,5 +1,5 @@
-//! Prometheus metrics: request counts and latencies per route (recorded by a route layer),
-//! plus engine gauges (articles, passages, index points, embedding batches) and feed figures
+//! Prometheus metrics: request counts and latencies per route (recorded by a route layer), requests
+//! given up before their answer (timed out, or the client went away), plus engine gauges (articles, passages, index points, embedding batches) and feed figures
 //! (fetches by outcome, new items, feeds, failing feeds) read at scrape time.
 
 use std::sync::{Arc, OnceLock};
@@ -64,6 +64,7 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    abandoned: Family<RouteLabels, Counter>,
 }
 
 /// Engine figures read at scrape time: sizes as gauges, running totals as counters.
@@ -99,6 +100,12 @@ impl Collector for EngineCollector {
                 s.index_points,
             )?;
             counter(&mut enc, "ingests", "Ingest calls served", s.ingests)?;
+            counter(
+                &mut enc,
+                "ingests_cancelled",
+                "Ingest calls stopped because their caller had gone",
+                s.ingests_cancelled,
+            )?;
         }
         let es = e.embed_service().stats();
         counter(
@@ -113,6 +120,12 @@ impl Collector for EngineCollector {
             "embed_queries",
             "Query embeddings",
             es.model.queries,
+        )?;
+        counter(
+            &mut enc,
+            "embed_jobs_cancelled",
+            "Bulk embedding jobs dropped unrun or stopped early because their caller had gone",
+            es.cancelled,
         )?;
         Ok(())
     }
@@ -183,12 +196,19 @@ impl Metrics {
             "HTTP request latency by route",
             latency.clone(),
         );
+        let abandoned = Family::<RouteLabels, Counter>::default();
+        registry.register(
+            "http_requests_abandoned",
+            "HTTP requests given up before they were answered (timed out, or the client went away), by route",
+            abandoned.clone(),
+        );
         registry.register_collector(Box::new(EngineCollector(engine)));
         registry.register_collector(Box::new(FeedsCollector(feeds)));
         Metrics {
             registry,
             requests,
             latency,
+            abandoned,
         }
     }
 
@@ -216,8 +236,28 @@ impl Metrics {
     }
 }
 
-/// Route layer: counts and times every matched request. Routes are the router's own patterns
-/// (`/v1/documents/{id}`), so the label set is fixed.
+/// Counts a request as abandoned when dropped before it was disarmed (its future was dropped:
+/// the request timed out or its connection closed).
+struct Unanswered {
+    state: AppState,
+    route: Option<String>,
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        if let Some(route) = self.route.take() {
+            self.state
+                .metrics()
+                .abandoned
+                .get_or_create(&RouteLabels { route })
+                .inc();
+        }
+    }
+}
+
+/// Route layer: counts and times every matched request, and counts those given up before their
+/// answer. Routes are the router's own patterns (`/v1/documents/{id}`), so the label set is
+/// fixed.
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
@@ -226,7 +266,12 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
         .unwrap_or_else(|| "unmatched".into());
     let method = req.method().clone();
     let started = Instant::now();
+    let mut unanswered = Unanswered {
+        state: state.clone(),
+        route: Some(route.clone()),
+    };
     let resp = next.run(req).await;
+    unanswered.route = None;
     state.metrics().observe(
         &method,
         &route,

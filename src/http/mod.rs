@@ -6,9 +6,14 @@
 //! echoed on the response) → panic catcher (tower-http; a panic becomes a JSON 500) → CORS
 //! (tower-http, only with `--cors-origin`) → request timeout (ours: it answers with the API's
 //! error shape and Retry-After) → body limit → per-route metrics → auth (writes; reads, including
-//! `/metrics`, when a read key is set) → handler.
+//! `/metrics`, when a read key is set) → request decompression ([`decompress`]) → handler.
+//!
+//! A request that times out, or whose client disconnects, has its future dropped: the blocking
+//! job it started is then skipped if it had not begun, and a write stops at its next chunk or
+//! embedding batch boundary ([`crate::engine::Engine::ingest_until`]).
 
 mod auth;
+mod decompress;
 pub mod error;
 mod feeds;
 mod metrics;
@@ -29,6 +34,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
@@ -191,38 +197,48 @@ impl AppState {
     }
 
     /// Runs CPU work on the blocking pool, behind the in-flight limit: an overloaded server
-    /// answers 503 + Retry-After at once instead of queueing without end.
+    /// answers 503 + Retry-After at once instead of queueing without end. Work whose request
+    /// has gone (timed out, client disconnected) before it started is skipped.
     pub async fn blocking<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce() -> Result<T, Error> + Send + 'static,
     {
-        limited(&self.inner.limiter, "too many requests in flight", f).await
+        limited(&self.inner.limiter, "too many requests in flight", |_| f()).await
     }
 
     /// Like [`AppState::blocking`] for writes, behind their own limit (`--max-in-flight-writes`):
-    /// a write waits for the write lock while holding a write slot, never a read slot.
+    /// a write waits for the write lock while holding a write slot, never a read slot. `f` gets
+    /// a token that is cancelled when the request goes; a long write checks it between steps.
     pub async fn blocking_write<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce() -> Result<T, Error> + Send + 'static,
+        F: FnOnce(&CancellationToken) -> Result<T, Error> + Send + 'static,
     {
         limited(&self.inner.write_limiter, "too many writes in flight", f).await
     }
 }
 
+/// Runs `f` on the blocking pool holding a permit of `limiter`. Dropping the returned future
+/// (the request timed out or its client went away) cancels the token `f` gets, and `f` is not
+/// run at all when that happened before a blocking thread picked it up.
 async fn limited<T, F>(limiter: &Arc<Semaphore>, busy: &str, f: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce() -> Result<T, Error> + Send + 'static,
+    F: FnOnce(&CancellationToken) -> Result<T, Error> + Send + 'static,
 {
     let permit = limiter
         .clone()
         .try_acquire_owned()
         .map_err(|_| ApiError::unavailable("overloaded", busy, 1))?;
+    let cancel = CancellationToken::new();
+    let _cancel_on_drop = cancel.clone().drop_guard();
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        f()
+        if cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        f(&cancel)
     })
     .await
     .map_err(|e| Error::internal("a request's worker thread stopped", e))?
@@ -259,6 +275,10 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(routes::metrics))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
+            decompress::request_body,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
             auth::require_read_key,
         ));
     let writes = Router::new()
@@ -270,6 +290,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/feeds", post(feeds::post_feeds))
         .route("/v1/feeds/{id}", axum::routing::delete(feeds::delete_feed))
         .route("/v1/feeds/{id}/refresh", post(feeds::refresh_feed))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            decompress::request_body,
+        ))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_write_key,
@@ -340,5 +364,77 @@ async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Res
             1,
         )
         .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    /// A runtime with one blocking thread, so a test can keep it busy.
+    fn one_blocking_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(1)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_job_whose_request_went_before_it_started_is_skipped() {
+        one_blocking_thread().block_on(async {
+            let limiter = Arc::new(Semaphore::new(4));
+            let (release, wait) = std::sync::mpsc::channel::<()>();
+            let busy = tokio::task::spawn_blocking(move || wait.recv().ok());
+            let ran = Arc::new(AtomicBool::new(false));
+            let r = ran.clone();
+            // The only blocking thread is busy, so the job waits; the request then goes.
+            let job = limited(&limiter, "busy", move |_| {
+                r.store(true, Ordering::SeqCst);
+                Ok(())
+            });
+            let gone = tokio::time::timeout(Duration::from_millis(50), job).await;
+            assert!(gone.is_err(), "the job cannot have finished");
+            release.send(()).unwrap();
+            busy.await.unwrap();
+            // The pool takes jobs in order: once this one ran, the skipped one was handled.
+            tokio::task::spawn_blocking(|| ()).await.unwrap();
+            assert!(
+                !ran.load(Ordering::SeqCst),
+                "the job ran for a request that had gone"
+            );
+            assert_eq!(limiter.available_permits(), 4, "its slot came back");
+        });
+    }
+
+    #[test]
+    fn a_running_job_sees_its_request_go() {
+        one_blocking_thread().block_on(async {
+            let limiter = Arc::new(Semaphore::new(4));
+            let (started_tx, started) = tokio::sync::oneshot::channel::<()>();
+            let (saw_tx, saw) = std::sync::mpsc::channel::<bool>();
+            let mut job = Box::pin(limited(&limiter, "busy", move |cancel| {
+                let _ = started_tx.send(());
+                // A long write checks its token between steps.
+                let t = std::time::Instant::now();
+                while !cancel.is_cancelled() && t.elapsed() < Duration::from_secs(60) {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                let _ = saw_tx.send(cancel.is_cancelled());
+                Err::<(), _>(Error::Cancelled)
+            }));
+            tokio::select! {
+                _ = &mut job => panic!("the job finished on its own"),
+                _ = started => {}
+            }
+            // What a timeout or a disconnect does to the request's future.
+            drop(job);
+            let saw = tokio::task::spawn_blocking(move || saw.recv().unwrap())
+                .await
+                .unwrap();
+            assert!(saw, "the job did not see its request go");
+        });
     }
 }

@@ -121,9 +121,10 @@ pub async fn post_documents(
         .map_err(ingest_error)?
         .flatten();
     // Parsing and storing are one job on the blocking pool, inside one of the writes' slots:
-    // once parsed, a body is never refused for want of a second slot.
+    // once parsed, a body is never refused for want of a second slot. If the request goes
+    // (timeout, disconnect), the job stops at its next chunk or embedding batch.
     let stored = st
-        .blocking_write(move || {
+        .blocking_write(move |cancel| {
             let Batch {
                 articles, failed, ..
             } = match ingest::parse_batch(&body, declared, &IngestOptions::default()) {
@@ -134,7 +135,7 @@ pub async fn post_documents(
                 return Ok(Err(nothing_readable(&failed)));
             }
             let ids: Vec<String> = articles.iter().map(|a| a.id.clone()).collect();
-            let report: IngestReport = engine.ingest(articles, &mut |_| {})?;
+            let report: IngestReport = engine.ingest_until(articles, &mut |_| {}, cancel)?;
             Ok(Ok((report, failed, ids)))
         })
         .await?;
@@ -256,7 +257,7 @@ pub async fn delete_document(
 ) -> Result<Json<Deleted>, ApiError> {
     let engine = st.engine()?;
     let id2 = id.clone();
-    let found = st.blocking_write(move || engine.delete(&id2)).await?;
+    let found = st.blocking_write(move |_| engine.delete(&id2)).await?;
     if !found {
         return Err(Error::NotFound(id).into());
     }
