@@ -50,6 +50,11 @@ async fn who_chaired_is_the_named_chair_not_the_lead() {
         a["answer_span"]["text"], "Amardeep Singh Bhatia",
         "{body:#}"
     );
+    // The supporting sentences name no chair: no span is shown on them ("Union Budget" is a
+    // capitalised phrase, not a person).
+    for support in body["answer"].as_array().unwrap().iter().skip(1) {
+        assert!(support.get("answer_span").is_none(), "{body:#}");
+    }
 }
 
 #[tokio::test]

@@ -27,6 +27,10 @@ use crate::engine::Reader;
 use crate::error::Result;
 use crate::index::Filters;
 
+/// The least typed-answer strength (`answer::typed`) for which a supporting (second or third)
+/// answer sentence carries an `answer_span`.
+const SUPPORT_SPAN_STRENGTH: f32 = 0.9;
+
 /// `POST /v1/ask` body.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -412,9 +416,17 @@ pub fn ask(r: &mut Reader, req: &AskRequest, query_vec: &[f32]) -> Result<AskRes
     }
     let answer = chosen
         .iter()
-        .map(|&i| {
+        .enumerate()
+        .map(|(rank, &i)| {
             let c = &candidates[i];
-            let answer_span = typed[i].as_ref().map(|t| {
+            // The first sentence is the answer, so its typed span is the best guess at the
+            // answer inside it. A further sentence is support: a span there is shown only when
+            // it answers plainly (a name with its role, an amount next to the question's noun),
+            // not any capitalised phrase ("Union Budget" for "who chaired").
+            let shown = typed[i]
+                .as_ref()
+                .filter(|t| rank == 0 || t.strength >= SUPPORT_SPAN_STRENGTH);
+            let answer_span = shown.map(|t| {
                 let (start, end) = (c.span.start + t.range.start, c.span.start + t.range.end);
                 AnswerSpan {
                     start,
