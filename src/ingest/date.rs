@@ -126,9 +126,9 @@ fn zone_offset(name: &str) -> Option<i32> {
 
 /// Parses `+05:30`, `+0530`, `-05`, `+5` into seconds east.
 fn numeric_offset(s: &str) -> Option<i32> {
-    let sign = match s.as_bytes().first()? {
-        b'+' => 1,
-        b'-' | b'\xe2' => -1, // '−' (U+2212) starts with 0xE2
+    let sign = match s.chars().next()? {
+        '+' => 1,
+        '-' | '−' => -1,
         _ => return None,
     };
     let digits: String = s.chars().skip(1).filter(|c| *c != ':').collect();
@@ -296,10 +296,11 @@ fn parse_loose(s: &str, default_tz: FixedOffset) -> Option<DateTime<FixedOffset>
             }
             continue;
         }
-        if t.starts_with(['+', '-', '−'])
-            && t.len() > 1
-            && t[1..].chars().all(|c| c.is_ascii_digit() || c == ':')
-        {
+        // "+0530", "-05:00", "−0800" (the minus sign is three bytes: slice past the char).
+        let signed = t.strip_prefix(['+', '-', '−']).filter(|rest| {
+            !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit() || c == ':')
+        });
+        if signed.is_some() {
             off = Some(numeric_offset(t)?);
             continue;
         }
@@ -468,6 +469,20 @@ mod tests {
         parse_date(s, ist())
             .map(|d| d.to_rfc3339())
             .unwrap_or_else(|| "NONE".into())
+    }
+
+    #[test]
+    fn fuzz_regression_minus_sign_then_a_letter_is_no_offset() {
+        // Found by the `dates` fuzz target: "−Z…" (U+2212, three bytes) was sliced at byte 1.
+        let crash = String::from_utf8_lossy(&[0xe2, 0x88, 0x92, 0x5a, 0x90]).into_owned();
+        assert_eq!(p(&crash), "NONE");
+        assert_eq!(p("−"), "NONE");
+        // The real minus sign still reads as an offset; an en dash does not.
+        assert_eq!(
+            p("Thu, 25 Feb 2021 10:15:00 −0800"),
+            "2021-02-25T10:15:00-08:00"
+        );
+        assert_eq!(numeric_offset("–0800"), None);
     }
 
     #[test]
