@@ -150,6 +150,7 @@ pub(crate) fn gather_candidates(
 ) -> Result<Vec<Candidate>> {
     let mut out: Vec<Candidate> = Vec::new();
     let mut seen: HashMap<(String, usize), usize> = HashMap::new();
+    let mut previous_spans: Vec<Option<Span>> = Vec::new();
     let top = hits
         .first()
         .map(|h| h.score)
@@ -172,12 +173,12 @@ pub(crate) fn gather_candidates(
                 continue;
             }
             let stems = lex.stems(&p.article.body[s.span.start..s.span.end]);
-            let previous = s
+            let before = s
                 .index
                 .checked_sub(1)
                 .and_then(|i| sentences.get(i))
-                .map(|q| lex.term_set(&p.article.body[q.span.start..q.span.end]))
-                .unwrap_or_default();
+                .map(|q| q.span);
+            previous_spans.push(before);
             seen.insert(key, out.len());
             out.push(Candidate {
                 article: p.article.clone(),
@@ -187,10 +188,22 @@ pub(crate) fn gather_candidates(
                 vector: s.vector.clone().into(),
                 terms: stems.iter().cloned().collect(),
                 stems,
-                previous,
+                previous: HashSet::new(),
                 passage_score,
             });
         }
+    }
+    // The sentence before a candidate is most often a candidate too (the same passage), whose
+    // stems are already known: stem only the ones that are not.
+    for i in 0..out.len() {
+        let Some(span) = previous_spans[i] else {
+            continue;
+        };
+        let key = (out[i].article.id.clone(), out[i].index - 1);
+        out[i].previous = match seen.get(&key) {
+            Some(&j) => out[j].terms.clone(),
+            None => lex.term_set(&out[i].article.body[span.start..span.end]),
+        };
     }
     Ok(out)
 }
