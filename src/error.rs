@@ -39,6 +39,9 @@ pub enum Error {
     /// No document with this id.
     #[error("no document with id {0:?}")]
     NotFound(String),
+    /// No story with this id.
+    #[error("no story with id {0}")]
+    StoryNotFound(u64),
     /// The caller gave up (its client went away or its time ran out) before the work was
     /// done; what was committed before stays, whole.
     #[error("the work was stopped: its caller has gone")]

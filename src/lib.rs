@@ -17,6 +17,7 @@ pub mod http;
 pub mod index;
 pub mod ingest;
 pub mod store;
+pub mod stories;
 pub mod text;
 
 pub use error::Error;

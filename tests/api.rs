@@ -21,6 +21,7 @@ fn seed_ids(engine: &newsdesk::engine::Engine) -> (String, String) {
         k: Some(5),
         filters: None,
         group_by_article: true,
+        group_by: None,
         mode: Some(newsdesk::answer::Mode::Bm25),
     };
     let qv = engine.embed_query_blocking(&req.query).unwrap();

@@ -69,6 +69,15 @@ pub enum EvalCommand {
         #[arg(long)]
         verbose: bool,
     },
+    /// Story clusters: headlines replayed in time order through the product's online story
+    /// assignment; B-cubed, ARI, NMI vs singletons and offline average linkage.
+    Stories {
+        /// The labelled headlines, e.g. ../shared/data/stories/stories-dev.jsonl.
+        file: PathBuf,
+        /// Also print the online scores over a grid of settings.
+        #[arg(long)]
+        sweep: bool,
+    },
 }
 
 /// Arguments shared by the evaluation sets.
@@ -149,6 +158,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             &args.ranking,
             verbose,
         )?,
+        Command::Eval(EvalCommand::Stories { file, sweep }) => {
+            eval::stories::run_eval_stories(&file, &model_dir, sweep)?
+        }
         Command::Bench(BenchCommand::Embed(args)) => {
             bench::embed::run_bench_embed(&args.workload, &model_dir, &args.opts)?
         }

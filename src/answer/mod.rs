@@ -11,6 +11,7 @@ mod lexical;
 mod params;
 mod retrieve;
 pub mod search;
+pub mod stories;
 pub mod summarize;
 pub mod typed;
 
@@ -86,7 +87,7 @@ impl FilterSpec {
     }
 }
 
-fn parse_filter_date(s: &str, end_of_day: bool) -> Result<DateTime<FixedOffset>> {
+pub(crate) fn parse_filter_date(s: &str, end_of_day: bool) -> Result<DateTime<FixedOffset>> {
     if let Ok(d) = DateTime::parse_from_rfc3339(s.trim()) {
         return Ok(d);
     }

@@ -441,6 +441,9 @@ pub struct BriefParams {
     pub pick_redundancy: f32,
     /// See `pick_relevance`.
     pub per_article_spread: f32,
+    /// Most of the word budget one publisher's sentences may take, when the candidates come
+    /// from more than one.
+    pub max_source_share: f32,
 }
 
 impl Default for BriefParams {
@@ -459,6 +462,7 @@ impl Default for BriefParams {
             pick_centrality: 0.2,
             pick_redundancy: 0.35,
             per_article_spread: 0.04,
+            max_source_share: 0.6,
         }
     }
 }

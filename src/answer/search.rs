@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::lexical::{Lexicon, PoolIdf};
 use super::retrieve::{retrieve, Mode};
 use super::{check_k, check_query, dot, Citation, FilterSpec};
+use crate::article::Span;
 use crate::engine::Reader;
 use crate::error::Result;
 
@@ -24,12 +25,34 @@ pub struct SearchRequest {
     /// Restrict to some sources, categories or dates.
     #[serde(default)]
     pub filters: Option<FilterSpec>,
-    /// One hit per article (its best passage).
+    /// One hit per article (its best passage); the same as `group_by: "article"`.
     #[serde(default)]
     pub group_by_article: bool,
+    /// One hit per article or per story (its best passage).
+    #[serde(default)]
+    pub group_by: Option<GroupBy>,
     /// Retriever to use (default hybrid).
     #[serde(default)]
     pub mode: Option<Mode>,
+}
+
+/// What search groups hits by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupBy {
+    /// One hit per article.
+    Article,
+    /// One hit per story: the best passage of the story's best article.
+    Story,
+}
+
+/// The story a hit belongs to.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HitStory {
+    /// Story id (`GET /v1/stories/{id}`).
+    pub id: u64,
+    /// Articles in the story.
+    pub articles: usize,
 }
 
 /// A highlighted span inside the hit's article.
@@ -72,6 +95,13 @@ pub struct SearchHit {
     pub highlight: Highlight,
     /// Ranking evidence.
     pub scores: Scores,
+    /// Reprints of this text by other outlets (near-copies folded into this hit), each cited
+    /// where it carries the highlighted sentence (else its lead).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_published_by: Vec<Citation>,
+    /// The story the article belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub story: Option<HitStory>,
 }
 
 /// `POST /v1/search` response.
@@ -92,16 +122,23 @@ pub fn search(r: &mut Reader, req: &SearchRequest, query_vec: &[f32]) -> Result<
     let filters = req.filters.clone().unwrap_or_default().to_filters()?;
     let mode = req.mode.unwrap_or_default();
     let sp = r.ranking().search;
-    // Grouping needs a deeper list: several passages of one article may lead it.
-    let depth = if req.group_by_article {
-        k * sp.group_depth_factor
-    } else {
-        k
+    let group = req
+        .group_by
+        .or(req.group_by_article.then_some(GroupBy::Article));
+    // Grouping needs a deeper list: several passages of one article (or story) may lead it;
+    // folding reprints, a little deeper.
+    let depth = match group {
+        Some(_) => k * sp.group_depth_factor,
+        None => k + k.div_ceil(2),
     };
     let hits = retrieve(r, &req.query, query_vec, depth, &filters, mode)?;
     let lex = Lexicon::default();
     let q_terms = lex.terms(&req.query);
     let mut seen_articles = HashSet::new();
+    let mut seen_stories = HashSet::new();
+    // (canonical article, article) of every hit so far: a passage of another copy of a shown
+    // text is folded into the hit that shows it.
+    let mut shown: Vec<(String, String)> = Vec::new();
     let mut out = Vec::new();
     for h in hits {
         if out.len() == k {
@@ -110,7 +147,21 @@ pub fn search(r: &mut Reader, req: &SearchRequest, query_vec: &[f32]) -> Result<
         let Some(p) = r.passage(h.pid)? else {
             continue;
         };
-        if req.group_by_article && !seen_articles.insert(p.article.id.clone()) {
+        let (canonical, story) = {
+            let book = r.engine().stories();
+            let story = book
+                .story_of(&p.article.id)
+                .and_then(|id| book.size(id).map(|articles| HitStory { id, articles }));
+            (book.canonical(&p.article.id).to_string(), story)
+        };
+        let first_of_group = match (group, &story) {
+            (Some(GroupBy::Story), Some(s)) => seen_stories.insert(s.id),
+            (Some(_), _) => seen_articles.insert(canonical.clone()),
+            (None, _) => !shown
+                .iter()
+                .any(|(c, a)| *c == canonical && *a != p.article.id),
+        };
+        if !first_of_group {
             continue;
         }
         let sentences = r.sentences(&p.article.id)?;
@@ -136,6 +187,9 @@ pub fn search(r: &mut Reader, req: &SearchRequest, query_vec: &[f32]) -> Result<
             .unwrap_or(p.span);
         // A sentence split across passages: highlight only the part inside this passage.
         let (hs, he) = (best.start.max(p.span.start), best.end.min(p.span.end));
+        let also_published_by =
+            copies_citing(r, &canonical, &p.article.id, &p.article.body[hs..he])?;
+        shown.push((canonical.clone(), p.article.id.clone()));
         out.push(SearchHit {
             passage_id: h.pid,
             citation: Citation::of(&p.article, p.span.start, p.span.end),
@@ -151,6 +205,8 @@ pub fn search(r: &mut Reader, req: &SearchRequest, query_vec: &[f32]) -> Result<
                 dense: h.dense,
                 bm25: h.bm25,
             },
+            also_published_by,
+            story,
         });
     }
     Ok(SearchResponse {
@@ -158,4 +214,41 @@ pub fn search(r: &mut Reader, req: &SearchRequest, query_vec: &[f32]) -> Result<
         mode,
         hits: out,
     })
+}
+
+/// Citations of the other copies of a text (the original `canonical` and its reprints, less
+/// `shown`): where each carries `sentence`, else its lead sentence.
+pub(crate) fn copies_citing(
+    r: &mut Reader,
+    canonical: &str,
+    shown: &str,
+    sentence: &str,
+) -> Result<Vec<Citation>> {
+    let (ids, leads): (Vec<String>, Vec<Option<Span>>) = {
+        let book = r.engine().stories();
+        let mut ids: Vec<&str> = std::iter::once(canonical)
+            .chain(book.copies_of(canonical))
+            .filter(|id| *id != shown)
+            .collect();
+        ids.dedup();
+        ids.iter()
+            .map(|id| {
+                let lead = book.link(id).and_then(|l| l.features.lead);
+                (id.to_string(), lead)
+            })
+            .unzip()
+    };
+    let needle = sentence.trim();
+    let mut out = Vec::with_capacity(ids.len());
+    for (id, lead) in ids.iter().zip(leads) {
+        let Some(a) = r.article(id)? else {
+            continue;
+        };
+        let span = match (!needle.is_empty()).then(|| a.body.find(needle)).flatten() {
+            Some(at) => Span::new(at, at + needle.len()),
+            None => lead.unwrap_or(Span::new(0, 0)),
+        };
+        out.push(Citation::of(&a, span.start, span.end));
+    }
+    Ok(out)
 }

@@ -462,6 +462,94 @@ fn day_number(t: &Tok) -> Option<u32> {
     (1..=31).contains(&digits).then_some(digits)
 }
 
+/// What a key figure measures.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum FigureKind {
+    /// An amount of money (₹, Rs, $, crore, lakh …).
+    Money,
+    /// A percentage or a rate.
+    Percent,
+    /// A count of things, or a quantity with its unit.
+    Count,
+}
+
+/// The figures a sentence states, as byte ranges inside it: amounts of money with their
+/// currency and scale ("₹500 crore", "Rs 1.5 lakh", "$2 billion"), percentages ("12.5 per
+/// cent"), and counts with what they count ("125 representatives", "90 industry
+/// associations", "3,000 tonnes"). Years and the days of dates are not figures.
+pub fn key_figures(sentence: &str) -> Vec<(Range<usize>, FigureKind)> {
+    let toks = tokens(sentence);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        let t = &toks[i];
+        let l = t.lower();
+        let prev_cur = i > 0 && CURRENCIES.contains(&toks[i - 1].lower().as_str());
+        let dated = (i > 0 && month(&toks[i - 1]).is_some())
+            || toks.get(i + 1).is_some_and(|n| month(n).is_some());
+        let numeric = t.is_number() || (NUMBER_WORDS.contains(&l.as_str()) && l != "one");
+        if !numeric || (is_year(t) && !prev_cur) || dated {
+            i += 1;
+            continue;
+        }
+        let start = if prev_cur { i - 1 } else { i };
+        let mut end = i + 1;
+        let mut money = prev_cur;
+        while end < toks.len() && SCALES.contains(&toks[end].lower().as_str()) {
+            money |= matches!(
+                toks[end].lower().as_str(),
+                "crore" | "crores" | "lakh" | "lakhs" | "cr"
+            );
+            end += 1;
+        }
+        let mut kind = if money {
+            FigureKind::Money
+        } else {
+            FigureKind::Count
+        };
+        let unit = toks.get(end).map(|n| n.lower());
+        match unit.as_deref() {
+            Some("%" | "percent") => {
+                kind = FigureKind::Percent;
+                end += 1;
+            }
+            Some("per") if toks.get(end + 1).is_some_and(|n| n.text == "cent") => {
+                kind = FigureKind::Percent;
+                end += 2;
+            }
+            Some("rupees" | "dollars") => {
+                kind = FigureKind::Money;
+                end += 1;
+            }
+            Some(u) if UNITS.contains(&u) && u != "per" => end += 1,
+            _ if !money => {
+                // A bare number counts what follows it: up to two lower-case words.
+                let mut k = end;
+                while k < toks.len()
+                    && k < end + 2
+                    && toks[k].is_word()
+                    && !toks[k].capitalised()
+                    && !toks[k].is_number()
+                {
+                    k += 1;
+                }
+                if k == end {
+                    i = end;
+                    continue;
+                }
+                end = k;
+            }
+            _ => {}
+        }
+        out.push((toks[start].range.start..toks[end - 1].range.end, kind));
+        i = end;
+    }
+    out
+}
+
 /// A typed answer found in a sentence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TypedAnswer {
@@ -969,6 +1057,27 @@ pub fn resolve_date(sentence: &str, published: NaiveDate) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_figures_are_amounts_shares_and_counts_not_years() {
+        let s = "SIDBI will invest ₹500 crore, up 12.5 per cent from 2025, in 90 industry \
+                 associations and 3,000 tonnes of steel on 18 March 2026; Rs 2 lakh each.";
+        let got: Vec<(&str, FigureKind)> = key_figures(s)
+            .into_iter()
+            .map(|(r, k)| (&s[r], k))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("₹500 crore", FigureKind::Money),
+                ("12.5 per cent", FigureKind::Percent),
+                ("90 industry associations", FigureKind::Count),
+                ("3,000 tonnes", FigureKind::Count),
+                ("Rs 2 lakh", FigureKind::Money),
+            ]
+        );
+        assert!(key_figures("The scheme was launched in 2026.").is_empty());
+    }
 
     fn span<'a>(q: &str, s: &'a str) -> Option<&'a str> {
         find_answer(&classify(q), s, q).map(|a| &s[a.range])

@@ -118,6 +118,8 @@ pub enum Command {
     Search(query::SearchArgs),
     /// Write a briefing note on a topic.
     Brief(query::BriefArgs),
+    /// List the stories the corpus follows, or show one.
+    Stories(query::StoriesArgs),
     /// Summarise a stored article (by id) or a text file.
     Summarize(query::SummarizeArgs),
 }
@@ -180,6 +182,7 @@ pub fn main_with(cli: Cli) -> anyhow::Result<i32> {
         Command::Ask(args) => query::ask(&base, args),
         Command::Search(args) => query::search(&base, args),
         Command::Brief(args) => query::brief(&base, args),
+        Command::Stories(args) => query::stories(&base, args),
         Command::Summarize(args) => query::summarize(&base, args),
     }
 }

@@ -8,6 +8,8 @@ use clap::Args;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::answer::brief::BriefFormat;
+use crate::answer::stories::{StoriesQuery, StoriesResponse, StoryDetail};
 use crate::answer::{
     self, AskRequest, AskResponse, BriefRequest, BriefResponse, FilterSpec, Mode, SearchRequest,
     SearchResponse, SummarizeRequest, SummarizeResponse,
@@ -91,6 +93,9 @@ pub struct SearchArgs {
     /// One hit per article.
     #[arg(long)]
     pub group_by_article: bool,
+    /// One hit per story.
+    #[arg(long, conflicts_with = "group_by_article")]
+    pub group_by_story: bool,
     #[command(flatten)]
     pub common: Common,
 }
@@ -103,6 +108,41 @@ pub struct BriefArgs {
     /// Word budget.
     #[arg(long, default_value_t = 200)]
     pub max_words: usize,
+    /// `stories` (one section per story) or `timeline` (dated bullets, oldest first).
+    #[arg(long, value_parser = parse_brief_format)]
+    pub format: Option<BriefFormat>,
+    /// Only what is new since then: RFC 3339, YYYY-MM-DD or an age (2d, 12h, 1w).
+    #[arg(long)]
+    pub since: Option<String>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+fn parse_brief_format(s: &str) -> Result<BriefFormat, String> {
+    match s {
+        "stories" => Ok(BriefFormat::Stories),
+        "timeline" => Ok(BriefFormat::Timeline),
+        _ => Err(format!("unknown format {s:?}: stories or timeline")),
+    }
+}
+
+/// `newsdesk stories`.
+#[derive(Debug, Args)]
+pub struct StoriesArgs {
+    /// Show this story (its members and timeline) instead of the list.
+    pub id: Option<u64>,
+    /// Only stories with articles since then: RFC 3339, YYYY-MM-DD or an age (2d, 12h, 1w).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only stories with articles up to then (same forms).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only stories about this.
+    #[arg(short, long)]
+    pub q: Option<String>,
+    /// How many stories.
+    #[arg(short, long, default_value_t = 20)]
+    pub k: usize,
     #[command(flatten)]
     pub common: Common,
 }
@@ -239,6 +279,9 @@ pub fn search(base: &EngineConfig, a: SearchArgs) -> anyhow::Result<i32> {
         k: Some(a.k),
         filters: a.common.filters(),
         group_by_article: a.group_by_article,
+        group_by: a
+            .group_by_story
+            .then_some(crate::answer::search::GroupBy::Story),
         mode: a.common.mode,
     };
     let resp: SearchResponse = if a.common.url.is_some() {
@@ -275,6 +318,8 @@ pub fn brief(base: &EngineConfig, a: BriefArgs) -> anyhow::Result<i32> {
         max_words: Some(a.max_words),
         filters: a.common.filters(),
         mode: a.common.mode,
+        format: a.format,
+        since: a.since,
     };
     let resp: BriefResponse = if a.common.url.is_some() {
         remote(&a.common, "/v1/brief", &req)?
@@ -285,6 +330,129 @@ pub fn brief(base: &EngineConfig, a: BriefArgs) -> anyhow::Result<i32> {
         answer::brief(&mut engine.reader()?, &req, &qv)?
     };
     print(a.common.json, &resp, |r| r.markdown.clone())
+}
+
+/// Runs `newsdesk stories`.
+pub fn stories(base: &EngineConfig, a: StoriesArgs) -> anyhow::Result<i32> {
+    let q = StoriesQuery {
+        since: a.since,
+        until: a.until,
+        q: a.q,
+        k: Some(a.k),
+    };
+    if let Some(id) = a.id {
+        let detail: StoryDetail = if a.common.url.is_some() {
+            remote_get(&a.common, &format!("/v1/stories/{id}"), &[])?
+        } else {
+            let engine = open_local(base)?;
+            let mut r = engine.reader()?;
+            answer::stories::detail(&mut r, id)?
+                .ok_or_else(|| anyhow::anyhow!("no story with id {id}"))?
+        };
+        return print(a.common.json, &detail, story_detail_text);
+    }
+    let resp: StoriesResponse = if a.common.url.is_some() {
+        let mut params = Vec::new();
+        for (k, v) in [("since", &q.since), ("until", &q.until), ("q", &q.q)] {
+            if let Some(v) = v {
+                params.push((k, v.clone()));
+            }
+        }
+        params.push(("k", a.k.to_string()));
+        remote_get(&a.common, "/v1/stories", &params)?
+    } else {
+        let engine = open_local(base)?;
+        let qv = match q.q.as_deref() {
+            Some(text) => {
+                answer::check_query(text, "query")?;
+                Some(engine.embed_query_blocking(text)?)
+            }
+            None => None,
+        };
+        answer::stories::list(&mut engine.reader()?, &q, qv.as_deref())?
+    };
+    print(a.common.json, &resp, |r| {
+        let mut s = format!(
+            "{} stor{}\n",
+            r.total,
+            if r.total == 1 { "y" } else { "ies" }
+        );
+        for st in &r.stories {
+            s.push_str(&format!(
+                "\n#{} {} — {} article(s), {} source(s), {} to {}\n",
+                st.id,
+                st.headline,
+                st.articles,
+                st.sources,
+                &st.first_seen[..10],
+                &st.last_seen[..10]
+            ));
+            if let Some(q) = &st.representative {
+                s.push_str(&format!(
+                    "   \"{}\"\n   {}\n",
+                    q.text.trim(),
+                    cite_line(&q.citation)
+                ));
+            }
+        }
+        s
+    })
+}
+
+fn story_detail_text(d: &StoryDetail) -> String {
+    let st = &d.story;
+    let mut s = format!(
+        "#{} {} — {} article(s), {} source(s)\n",
+        st.id, st.headline, st.articles, st.sources
+    );
+    for day in &d.timeline {
+        s.push_str(&format!("\n{} ({} article(s))\n", day.date, day.articles));
+        for h in &day.headlines {
+            s.push_str(&format!("  - {h}\n"));
+        }
+    }
+    s.push_str("\nmembers:\n");
+    for m in &d.members {
+        let copy = m
+            .duplicate_of
+            .as_deref()
+            .map(|o| format!(" (reprint of {o})"))
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "  {}  {}  {} — {}{copy}\n",
+            &m.published[..10],
+            m.article_id,
+            m.source.as_deref().unwrap_or("unknown source"),
+            m.title
+        ));
+    }
+    s
+}
+
+fn remote_get<Resp: DeserializeOwned>(
+    common: &Common,
+    path: &str,
+    query: &[(&str, String)],
+) -> anyhow::Result<Resp> {
+    let base = common.url.as_deref().expect("remote needs --url");
+    let url = format!("{}{path}", base.trim_end_matches('/'));
+    let mut call = ureq::get(&url);
+    for (k, v) in query {
+        call = call.query(k, v);
+    }
+    if let Some(k) = &common.key {
+        call = call.set("Authorization", &format!("Bearer {k}"));
+    }
+    match call.call() {
+        Ok(resp) => Ok(resp.into_json()?),
+        Err(ureq::Error::Status(code, resp)) => {
+            let body: serde_json::Value = resp.into_json().unwrap_or_default();
+            let msg = body["error"]["message"].as_str().unwrap_or("").to_string();
+            let c = body["error"]["code"].as_str().unwrap_or("").to_string();
+            anyhow::bail!("server answered {code} {c}: {msg}")
+        }
+        Err(e) => anyhow::bail!("cannot reach {url}: {e}"),
+    }
 }
 
 /// Runs `newsdesk summarize`.

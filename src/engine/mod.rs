@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
@@ -32,6 +32,7 @@ use crate::ingest::{self, Article, Format, IngestOptions};
 use crate::store::{
     article_content_hash, EmbedContext, NewArticle, NewPassage, Store, StoreManifest, Upsert,
 };
+use crate::stories::{story_text, StoryBook, StoryFeatures, StoryLink, StoryParams};
 use crate::text::{self, PassageSpan, Span, WordPieceCounter};
 
 /// Bumped whenever what the store holds changes meaning (chunking rules, vector kinds…).
@@ -57,6 +58,8 @@ pub struct EngineConfig {
     pub checkpoint_interval: std::time::Duration,
     /// Encoder threads, instruction set and model verification.
     pub embed: EmbedderOptions,
+    /// How articles are grouped into stories and reprints recognised.
+    pub stories: StoryParams,
 }
 
 impl EngineConfig {
@@ -71,6 +74,7 @@ impl EngineConfig {
             checkpoint_passages: 2_000,
             checkpoint_interval: std::time::Duration::from_secs(60),
             embed: EmbedderOptions::default(),
+            stories: StoryParams::default(),
         }
     }
 }
@@ -202,6 +206,8 @@ pub struct Engine {
     counter: WordPieceCounter,
     store: Store,
     indexes: Arc<Indexes>,
+    /// Every article's story; changed only under `write`.
+    stories: RwLock<StoryBook>,
     write: Mutex<()>,
     ingests: AtomicU64,
     ingests_cancelled: AtomicU64,
@@ -242,6 +248,7 @@ impl Engine {
             Bm25Params::default(),
         )?;
         tracing::debug!(?report, "indexes opened");
+        let stories = open_stories(&store, &embedder, cfg.stories)?;
         let embed = EmbedService::start(
             embedder.clone(),
             EmbedServiceOptions {
@@ -262,6 +269,7 @@ impl Engine {
             counter,
             store,
             indexes,
+            stories: RwLock::new(stories),
             write: Mutex::new(()),
             ingests: AtomicU64::new(0),
             ingests_cancelled: AtomicU64::new(0),
@@ -373,8 +381,8 @@ impl Engine {
                 // The first chunk is refused at once when the model is overloaded (nothing is
                 // stored yet); later chunks wait for room, so that a request finishes what it
                 // started.
-                let items = self.embed(prepared, &mut report, i > 0, cancel)?;
-                self.commit(&items, &mut report)?;
+                let (mut items, features) = self.embed(prepared, &mut report, i > 0, cancel)?;
+                self.commit(&mut items, features, &mut report)?;
             }
             progress(chunk.len());
         }
@@ -399,16 +407,17 @@ impl Engine {
         }
     }
 
-    /// Embeds a chunk's passages and sentences (no lock held) into store items.
+    /// Embeds a chunk's passages, sentences and story texts (no lock held) into store items
+    /// and the story evidence of each.
     fn embed(
         &self,
         prepared: Vec<Prepared>,
         report: &mut IngestReport,
         wait_for_room: bool,
         cancel: &CancellationToken,
-    ) -> Result<Vec<NewArticle>> {
+    ) -> Result<(Vec<NewArticle>, Vec<StoryFeatures>)> {
         // One bulk call for the whole chunk: passages first, then sentences, each with the
-        // store's context (the headline).
+        // store's context (the headline), then one story text (headline and lead) per article.
         let ctx = self.store.manifest().context;
         let mut texts = Vec::new();
         for p in &prepared {
@@ -422,6 +431,10 @@ impl Engine {
                 texts.push(ctx.apply(&p.article.title, &p.article.body[s.start..s.end]));
             }
         }
+        let n_sentence_texts = texts.len() - n_passage_texts;
+        for p in &prepared {
+            texts.push(story_text(&p.article, &p.sentences));
+        }
         report.tokens += texts
             .iter()
             .map(|t| self.embedder.count_word_pieces(t) + 2)
@@ -433,11 +446,20 @@ impl Engine {
                 EmbedError::Cancelled => Error::Cancelled,
                 e => e.into(),
             })?;
-        let (passage_vecs, sentence_vecs) = vectors.split_at(n_passage_texts);
+        let (passage_vecs, rest) = vectors.split_at(n_passage_texts);
+        let (sentence_vecs, story_vecs) = rest.split_at(n_sentence_texts);
         let mut pv = passage_vecs.iter();
         let mut sv = sentence_vecs.iter();
+        let now = chrono::Utc::now().timestamp();
         let mut items = Vec::with_capacity(prepared.len());
-        for p in prepared {
+        let mut features = Vec::with_capacity(prepared.len());
+        for (p, story_vec) in prepared.into_iter().zip(story_vecs) {
+            features.push(StoryFeatures::of(
+                &p.article,
+                &p.sentences,
+                story_vec.clone(),
+                now,
+            ));
             report.passages += p.passages.len();
             report.sentences += p.sentences.len();
             let passages = p
@@ -458,17 +480,56 @@ impl Engine {
                 content_hash: p.hash,
                 sentences: p.sentences,
                 passages,
+                story: None,
             });
         }
-        Ok(items)
+        Ok((items, features))
     }
 
-    /// Under the write lock: one store commit (acknowledged once durable), then the indexes
-    /// apply it, so they see commits in the store's order. The vector graph is checkpointed
-    /// later, in the background.
-    fn commit(&self, items: &[NewArticle], report: &mut IngestReport) -> Result<()> {
+    /// Under the write lock: each article is assigned its story (and recognised as a reprint),
+    /// then one store commit writes the articles with their story links (acknowledged once
+    /// durable), then the indexes apply it, so they see commits in the store's order. The
+    /// vector graph is checkpointed later, in the background.
+    fn commit(
+        &self,
+        items: &mut [NewArticle],
+        features: Vec<StoryFeatures>,
+        report: &mut IngestReport,
+    ) -> Result<()> {
         let _guard = self.write.lock();
-        let outcomes = self.store.upsert(items)?;
+        // In order, so an article sees the ones before it in the same chunk. Readers may see
+        // the new links just before the commit lands: they only ever fold into stored
+        // articles.
+        let relinks: Vec<(String, StoryLink)> = {
+            let mut book = self.stories.write();
+            let mut moved = Vec::new();
+            for (item, f) in items.iter().zip(features) {
+                moved.extend(book.assign(&item.article.id, f).moved);
+            }
+            // Final links: a later article of the chunk may have merged an earlier one's story.
+            for item in items.iter_mut() {
+                item.story = book.link(&item.article.id).cloned();
+            }
+            moved.sort();
+            moved.dedup();
+            moved
+                .into_iter()
+                .filter(|id| !items.iter().any(|i| i.article.id == *id))
+                .filter_map(|id| book.link(&id).cloned().map(|l| (id, l)))
+                .collect()
+        };
+        let outcomes = match self.store.upsert_with_links(items, &relinks) {
+            Ok(o) => o,
+            Err(e) => {
+                self.reload_stories();
+                return Err(e.into());
+            }
+        };
+        // An article another request stored meanwhile with the same content kept its stored
+        // link: the book goes back to what the store holds.
+        if outcomes.iter().any(|o| o.status == Upsert::Unchanged) {
+            self.reload_stories();
+        }
         for o in &outcomes {
             match o.status {
                 Upsert::Added => report.added += 1,
@@ -484,10 +545,35 @@ impl Engine {
         Ok(())
     }
 
-    /// Deletes a document from the store and, at once, from every index.
+    /// Rebuilds the story book from the store's links, after a commit that did not store what
+    /// the book planned.
+    fn reload_stories(&self) {
+        match self.store.story_links() {
+            Ok((links, next)) => {
+                *self.stories.write() = StoryBook::from_links(self.cfg.stories, links, next);
+            }
+            Err(e) => tracing::error!(error = %e, "cannot reload stories from the store"),
+        }
+    }
+
+    /// Deletes a document from the store and, at once, from every index and its story.
     pub fn delete(&self, id: &str) -> Result<bool> {
         let _guard = self.write.lock();
-        match self.store.delete(id)? {
+        // The reprints of a deleted original stay folded: the earliest takes its place.
+        let relinks: Vec<(String, StoryLink)> = {
+            let mut book = self.stories.write();
+            book.delete(id)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|c| book.link(&c).cloned().map(|l| (c, l)))
+                .collect()
+        };
+        let deleted = self.store.delete_with_links(id, &relinks);
+        if !matches!(deleted, Ok(Some(_))) {
+            // Not stored, or the delete failed: the book goes back to what the store holds.
+            self.reload_stories();
+        }
+        match deleted? {
             Some(removed) => {
                 let seq = self.store.high_water()?.seq;
                 self.indexes.remove_article(id, &removed, seq)?;
@@ -567,6 +653,11 @@ impl Engine {
         &self.cfg.data_dir
     }
 
+    /// Every story, for reading (held briefly: ingest waits for it to assign stories).
+    pub fn stories(&self) -> RwLockReadGuard<'_, StoryBook> {
+        self.stories.read()
+    }
+
     /// The store, for the layers that keep their own records in it (feed subscriptions).
     pub(crate) fn store(&self) -> &Store {
         &self.store
@@ -589,6 +680,57 @@ struct Prepared {
     hash: String,
     sentences: Vec<Span>,
     passages: Vec<PassageSpan>,
+}
+
+/// The story book of a store: its stored links, then links for the articles that have none
+/// (stored before stories existed), assigned in time order and stored.
+fn open_stories(store: &Store, embedder: &Embedder, params: StoryParams) -> Result<StoryBook> {
+    let (links, next) = store.story_links()?;
+    let have: std::collections::HashSet<String> = links.iter().map(|(id, _)| id.clone()).collect();
+    let mut book = StoryBook::from_links(params, links, next);
+    let missing: Vec<String> = store
+        .all_article_ids()?
+        .into_iter()
+        .filter(|id| !have.contains(id))
+        .collect();
+    if missing.is_empty() {
+        return Ok(book);
+    }
+    tracing::info!(
+        articles = missing.len(),
+        "assigning stories to articles stored without one"
+    );
+    let now = chrono::Utc::now().timestamp();
+    let mut pending = Vec::with_capacity(missing.len());
+    for chunk in missing.chunks(INGEST_CHUNK) {
+        let mut arts = Vec::new();
+        for id in chunk {
+            if let Some(a) = store.article(id)? {
+                let sentences = text::sentences(&a);
+                arts.push((a, sentences));
+            }
+        }
+        let texts: Vec<String> = arts.iter().map(|(a, s)| story_text(a, s)).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let vecs = embedder.embed_batch(&refs)?;
+        for ((a, s), v) in arts.into_iter().zip(vecs) {
+            pending.push((a.id.clone(), StoryFeatures::of(&a, &s, v, now)));
+        }
+    }
+    pending.sort_by(|a, b| a.1.ts.cmp(&b.1.ts).then(a.0.cmp(&b.0)));
+    let mut touched = Vec::with_capacity(pending.len());
+    for (id, f) in pending {
+        touched.extend(book.assign(&id, f).moved);
+        touched.push(id);
+    }
+    touched.sort();
+    touched.dedup();
+    let out: Vec<(String, StoryLink)> = touched
+        .into_iter()
+        .filter_map(|id| book.link(&id).cloned().map(|l| (id, l)))
+        .collect();
+    store.put_story_links(&out)?;
+    Ok(book)
 }
 
 fn dedup_last(articles: Vec<Article>) -> Vec<Article> {

@@ -98,6 +98,11 @@ impl From<Error> for ApiError {
                 "document_not_found",
                 format!("no document with id {id:?}"),
             ),
+            Error::StoryNotFound(id) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "story_not_found",
+                format!("no story with id {id}"),
+            ),
             Error::Ingest(e) => ingest_error(e),
             Error::Feed(e) => feed_error(e),
             Error::Embed(EmbedError::Overloaded) => {

@@ -270,6 +270,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/summarize", post(routes::summarize))
         .route("/v1/documents/{id}", get(routes::get_document))
         .route("/v1/facets", get(routes::facets))
+        .route("/v1/stories", get(routes::list_stories))
+        .route("/v1/stories/{id}", get(routes::get_story))
         .route("/v1/feeds", get(feeds::list_feeds))
         .route("/v1/feeds/{id}", get(feeds::get_feed))
         .route("/metrics", get(routes::metrics))

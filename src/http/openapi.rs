@@ -20,6 +20,8 @@ use super::{feeds, routes};
         routes::post_documents,
         routes::get_document,
         routes::facets,
+        routes::list_stories,
+        routes::get_story,
         routes::delete_document,
         feeds::post_feeds,
         feeds::list_feeds,

@@ -1,8 +1,8 @@
 //! Handlers: extract → call the engine → map to a response type.
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use super::error::{ingest_error, ApiError, ErrorBody};
 use super::{ApiJson, AppState};
+use crate::answer::stories::{self, StoriesQuery, StoriesResponse, StoryDetail};
 use crate::answer::{
     self, AskRequest, AskResponse, BriefRequest, BriefResponse, SearchRequest, SearchResponse,
     SummarizeRequest, SummarizeResponse,
@@ -68,6 +69,53 @@ pub async fn search(
         st.blocking(move || answer::search(&mut engine.reader()?, &req, &qv))
             .await?,
     ))
+}
+
+/// Stories the corpus follows, most covered and most recent first.
+#[utoipa::path(get, path = "/v1/stories", params(StoriesQuery),
+    responses((status = 200, body = StoriesResponse), (status = 400, body = ErrorBody),
+              (status = 503, body = ErrorBody)))]
+pub async fn list_stories(
+    State(st): State<AppState>,
+    query: Result<Query<StoriesQuery>, QueryRejection>,
+) -> Result<Json<StoriesResponse>, ApiError> {
+    let Query(q) = query
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let engine = st.engine()?;
+    let qv = match q.q.as_deref() {
+        Some(text) => {
+            answer::check_query(text, "query")?;
+            Some(engine.embed_query(text).await?)
+        }
+        None => None,
+    };
+    Ok(Json(
+        st.blocking(move || stories::list(&mut engine.reader()?, &q, qv.as_deref()))
+            .await?,
+    ))
+}
+
+/// One story: its members with dates and sources, and a timeline.
+#[utoipa::path(get, path = "/v1/stories/{id}", params(("id" = u64, Path)),
+    responses((status = 200, body = StoryDetail), (status = 404, body = ErrorBody)))]
+pub async fn get_story(
+    State(st): State<AppState>,
+    id: Result<Path<u64>, PathRejection>,
+) -> Result<Json<StoryDetail>, ApiError> {
+    let Path(id) = id.map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "story_not_found",
+            "story ids are numbers, as GET /v1/stories lists them",
+        )
+    })?;
+    let engine = st.engine()?;
+    let detail = st
+        .blocking(move || {
+            stories::detail(&mut engine.reader()?, id)?.ok_or(Error::StoryNotFound(id))
+        })
+        .await?;
+    Ok(Json(detail))
 }
 
 /// Extractive summary of a stored article or a raw text.

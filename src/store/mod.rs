@@ -16,7 +16,9 @@
 //! `meta` (str → bytes: manifest JSON, counters), `articles` (id → article JSON),
 //! `article_info` (id → [`ArticleInfo`], small, scanned at start-up), `passages` (pid → record),
 //! `passage_vectors` (pid → f32 LE), `sentences` ((id, n) → span + f32 LE vector), and the feed
-//! subscriptions `feeds` and `feed_items` (`store/feeds.rs`).
+//! subscriptions `feeds` and `feed_items` (`store/feeds.rs`), and `story_links` (id →
+//! [`StoryLink`](crate::stories::StoryLink), bincode: the article's story and what it was
+//! assigned with), written in the same transaction as its article.
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -28,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::article::Article;
+use crate::stories::StoryLink;
 
 mod feeds;
 pub use feeds::FeedInsert;
@@ -44,6 +47,8 @@ const ARTICLE_INFO: TableDefinition<&str, &[u8]> = TableDefinition::new("article
 const PASSAGES: TableDefinition<u64, &[u8]> = TableDefinition::new("passages");
 const PASSAGE_VECTORS: TableDefinition<u64, &[u8]> = TableDefinition::new("passage_vectors");
 const SENTENCES: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("sentences");
+/// Article id → its [`StoryLink`] (bincode).
+const STORY_LINKS: TableDefinition<&str, &[u8]> = TableDefinition::new("story_links");
 /// The change log: sequence number → [`Change`] (bincode).
 const CHANGES: TableDefinition<u64, &[u8]> = TableDefinition::new("changes");
 
@@ -56,6 +61,7 @@ const K_MANIFEST: &str = "manifest";
 const K_STORE_ID: &str = "store_id";
 const K_NEXT_PID: &str = "next_pid";
 const K_SEQ: &str = "seq";
+const K_NEXT_STORY: &str = "next_story";
 
 /// Longest accepted article id, in bytes (the article model's limit).
 pub use crate::article::MAX_ID_BYTES as MAX_ARTICLE_ID_BYTES;
@@ -141,6 +147,8 @@ pub struct NewArticle {
     pub passages: Vec<NewPassage>,
     /// One L2-normalised vector of `manifest.dim` per passage.
     pub passage_vectors: Vec<Vec<f32>>,
+    /// The article's story, stored with it (`None` leaves it without one).
+    pub story: Option<StoryLink>,
 }
 
 /// A stored passage.
@@ -432,6 +440,7 @@ impl Store {
             w.open_table(PASSAGES)?;
             w.open_table(PASSAGE_VECTORS)?;
             w.open_table(SENTENCES)?;
+            w.open_table(STORY_LINKS)?;
             feeds::create_tables(&w)?;
         }
         w.commit()?;
@@ -490,16 +499,28 @@ impl Store {
     /// the later item wins and passage ids created and dropped within the batch are reported in
     /// neither list.
     pub fn upsert(&self, items: &[NewArticle]) -> Result<Vec<UpsertOutcome>, StoreError> {
+        self.upsert_with_links(items, &[])
+    }
+
+    /// [`Store::upsert`], also storing new story links of other, already stored articles in the
+    /// same transaction (articles whose story merged with another because of these items).
+    /// Links of ids that are not stored are skipped.
+    pub fn upsert_with_links(
+        &self,
+        items: &[NewArticle],
+        relinks: &[(String, StoryLink)],
+    ) -> Result<Vec<UpsertOutcome>, StoreError> {
         for item in items {
             item.validate(&self.manifest)?;
         }
-        if items.is_empty() {
+        if items.is_empty() && relinks.is_empty() {
             return Ok(Vec::new());
         }
         let mut w = self.db.begin_write()?;
         w.set_durability(Durability::Immediate);
         let mut outcomes = Vec::with_capacity(items.len());
         let mut changed = false;
+        let mut relinked = false;
         {
             let mut meta = w.open_table(META)?;
             let mut next_pid = read_u64(&meta, K_NEXT_PID)?.unwrap_or(1);
@@ -508,6 +529,8 @@ impl Store {
             let mut passages = w.open_table(PASSAGES)?;
             let mut pvecs = w.open_table(PASSAGE_VECTORS)?;
             let mut sentences = w.open_table(SENTENCES)?;
+            let mut links = w.open_table(STORY_LINKS)?;
+            let mut next_story = read_u64(&meta, K_NEXT_STORY)?.unwrap_or(1);
             for item in items {
                 let id = item.article.id.clone();
                 let old = infos
@@ -577,6 +600,15 @@ impl Store {
                     sentence_count: item.sentences.len() as u32,
                 };
                 infos.insert(id.as_str(), bincode::serialize(&info).unwrap().as_slice())?;
+                match &item.story {
+                    Some(link) => {
+                        links.insert(id.as_str(), bincode::serialize(link).unwrap().as_slice())?;
+                        next_story = next_story.max(link.story + 1);
+                    }
+                    None => {
+                        links.remove(id.as_str())?;
+                    }
+                }
                 let json = serde_json::to_vec(&item.article).expect("Article serialises");
                 articles.insert(id.as_str(), json.as_slice())?;
                 outcomes.push(UpsertOutcome {
@@ -606,6 +638,16 @@ impl Store {
                     o.removed.retain(|p| !transient.contains(p));
                 }
             }
+            for (id, link) in relinks {
+                if infos.get(id.as_str())?.is_some() {
+                    links.insert(id.as_str(), bincode::serialize(link).unwrap().as_slice())?;
+                    next_story = next_story.max(link.story + 1);
+                    relinked = true;
+                }
+            }
+            if changed || relinked {
+                meta.insert(K_NEXT_STORY, next_story.to_le_bytes().as_slice())?;
+            }
             if changed {
                 meta.insert(K_NEXT_PID, next_pid.to_le_bytes().as_slice())?;
                 let upserted = outcomes
@@ -620,7 +662,7 @@ impl Store {
                 log_change(&w, &mut meta, upserted, Vec::new())?;
             }
         }
-        if changed {
+        if changed || relinked {
             w.commit()?;
         } else {
             w.abort()?;
@@ -631,10 +673,29 @@ impl Store {
     /// Deletes an article and everything derived from it, durably. Returns the passage ids that
     /// were removed, or `None` when the article did not exist.
     pub fn delete(&self, article_id: &str) -> Result<Option<Vec<u64>>, StoreError> {
+        self.delete_with_links(article_id, &[])
+    }
+
+    /// [`Store::delete`], also storing new story links of other stored articles in the same
+    /// transaction (the reprints of a deleted original, one of which takes its place).
+    pub fn delete_with_links(
+        &self,
+        article_id: &str,
+        relinks: &[(String, StoryLink)],
+    ) -> Result<Option<Vec<u64>>, StoreError> {
         let mut w = self.db.begin_write()?;
         w.set_durability(Durability::Immediate);
         let removed = delete_in(&w, article_id)?;
         if let Some(pids) = &removed {
+            {
+                let infos = w.open_table(ARTICLE_INFO)?;
+                let mut links = w.open_table(STORY_LINKS)?;
+                for (id, link) in relinks {
+                    if infos.get(id.as_str())?.is_some() {
+                        links.insert(id.as_str(), bincode::serialize(link).unwrap().as_slice())?;
+                    }
+                }
+            }
             {
                 let mut meta = w.open_table(META)?;
                 let gone = ChangedArticle {
@@ -649,6 +710,51 @@ impl Store {
             w.abort()?;
         }
         Ok(removed)
+    }
+
+    /// Every stored story link, and the story id the next new story gets.
+    pub fn story_links(&self) -> Result<(Vec<(String, StoryLink)>, u64), StoreError> {
+        let r = self.db.begin_read()?;
+        let t = r.open_table(STORY_LINKS)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            let link: StoryLink = bincode::deserialize(v.value())
+                .map_err(|e| StoreError::Corrupt(format!("story link of {:?}: {e}", k.value())))?;
+            out.push((k.value().to_string(), link));
+        }
+        let meta = r.open_table(META)?;
+        let next = read_u64(&meta, K_NEXT_STORY)?.unwrap_or(1);
+        Ok((out, next))
+    }
+
+    /// Stores story links for articles already stored (ones stored before stories existed, or
+    /// whose link a crash left unwritten), durably, in one transaction. Links of ids that are
+    /// not stored are skipped. Returns how many were written.
+    pub fn put_story_links(&self, links: &[(String, StoryLink)]) -> Result<usize, StoreError> {
+        if links.is_empty() {
+            return Ok(0);
+        }
+        let mut w = self.db.begin_write()?;
+        w.set_durability(Durability::Immediate);
+        let mut written = 0;
+        {
+            let infos = w.open_table(ARTICLE_INFO)?;
+            let mut t = w.open_table(STORY_LINKS)?;
+            let mut meta = w.open_table(META)?;
+            let mut next_story = read_u64(&meta, K_NEXT_STORY)?.unwrap_or(1);
+            for (id, link) in links {
+                if infos.get(id.as_str())?.is_none() {
+                    continue;
+                }
+                t.insert(id.as_str(), bincode::serialize(link).unwrap().as_slice())?;
+                next_story = next_story.max(link.story + 1);
+                written += 1;
+            }
+            meta.insert(K_NEXT_STORY, next_story.to_le_bytes().as_slice())?;
+        }
+        w.commit()?;
+        Ok(written)
     }
 
     /// A read snapshot: every read through it sees the store as of one commit, however many
@@ -1066,6 +1172,7 @@ fn delete_in(w: &WriteTransaction, article_id: &str) -> Result<Option<Vec<u64>>,
     let mut pvecs = w.open_table(PASSAGE_VECTORS)?;
     let mut sentences = w.open_table(SENTENCES)?;
     articles.remove(article_id)?;
+    w.open_table(STORY_LINKS)?.remove(article_id)?;
     for pid in &old.passage_ids {
         passages.remove(*pid)?;
         pvecs.remove(*pid)?;
@@ -1258,6 +1365,7 @@ mod tests {
                 last_sentence: 1,
             }],
             passage_vectors: vec![unit(2)],
+            story: None,
         }
     }
 

@@ -148,6 +148,7 @@ pub fn chunk(a: &Article) -> NewArticle {
         sentences,
         passages,
         article: a.clone(),
+        story: None,
     }
 }
 

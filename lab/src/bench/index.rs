@@ -229,6 +229,7 @@ fn build_random(dir: &Path, n: usize) -> anyhow::Result<()> {
                 .collect(),
             passages,
             article,
+            story: None,
         });
         if items.len() == 512 {
             let o = store.upsert(&items)?;

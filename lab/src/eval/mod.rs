@@ -12,6 +12,7 @@
 
 pub mod baselines;
 pub mod bbc;
+pub mod cluster;
 pub mod common;
 pub mod data;
 pub mod ir;
@@ -20,6 +21,7 @@ pub mod rouge;
 pub mod scifact;
 pub mod sentences;
 pub mod squad;
+pub mod stories;
 
 pub use bbc::run_eval_bbc;
 pub use newsqa::run_eval_newsqa;
