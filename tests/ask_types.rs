@@ -118,3 +118,96 @@ async fn a_typed_question_without_a_typed_answer_is_declined() {
     assert!(body["answer"].as_array().unwrap().is_empty());
     assert!(body["explanation"].as_str().is_some_and(|s| !s.is_empty()));
 }
+
+#[tokio::test]
+async fn time_in_the_question_becomes_a_date_range() {
+    let r = router(shared_engine());
+    // The SIDBI launch is reported on 25 September 2026 (ANI).
+    let (_, sept) = post_json(
+        &r,
+        "/v1/ask",
+        json!({"question": "What did SIDBI launch in September 2026?"}),
+    )
+    .await;
+    assert_eq!(sept["answered"], true, "{sept:#}");
+    assert_eq!(sept["answer"][0]["citation"]["source"], "ANI", "{sept:#}");
+    assert_eq!(sept["time_scope"]["phrases"][0], "in September 2026");
+    assert!(sept["time_scope"]["after"]
+        .as_str()
+        .unwrap()
+        .starts_with("2026-09-01"));
+    // In March nothing from September may be quoted; as of 1 April neither.
+    for body in [
+        json!({"question": "What did SIDBI launch in March 2026?"}),
+        json!({"question": "What did SIDBI launch?", "as_of": "2026-04-01"}),
+    ] {
+        let (status, resp) = post_json(&r, "/v1/ask", body).await;
+        assert_eq!(status, StatusCode::OK, "{resp}");
+        for a in resp["answer"].as_array().unwrap() {
+            let date = a["citation"]["published"].as_str().unwrap();
+            assert!(date < "2026-04-02", "{resp:#}");
+        }
+        assert!(resp["time_scope"]["before"].as_str().is_some(), "{resp:#}");
+    }
+    let bad = post_json(
+        &r,
+        "/v1/ask",
+        json!({"question": "What did SIDBI launch?", "as_of": "next tuesday"}),
+    )
+    .await;
+    assert_error(&bad, StatusCode::BAD_REQUEST, "invalid_time");
+    // A question that says nothing of time reports no scope.
+    let plain = ask("What did SIDBI launch?").await;
+    assert!(plain.get("time_scope").is_none(), "{plain:#}");
+}
+
+#[tokio::test]
+async fn the_latest_report_comes_first_when_the_question_asks_for_it() {
+    let (_dir, engine) = engine_with(0);
+    let r = router(engine);
+    for (id, date, text) in [
+        ("rbi-feb", "2026-02-07T10:00:00+05:30",
+         "The Reserve Bank of India kept the repo rate at 6.50 per cent at its policy review. The central bank said inflation was within its target band."),
+        ("rbi-jun", "2026-06-06T10:00:00+05:30",
+         "The Reserve Bank of India cut the repo rate by 25 basis points to 6.25 per cent on Friday. Governor Sanjay Malhotra said growth needed support."),
+    ] {
+        let doc = json!({"id": id, "title": "RBI monetary policy review", "source": "RBI",
+            "date": date, "body": text});
+        let (status, body) = post_raw(
+            &r,
+            "/v1/documents",
+            Some("application/json"),
+            doc.to_string(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    // Without "latest" the February review, worded closer to the question, leads.
+    let (_, plain) = post_json(&r, "/v1/ask", json!({"question": "What is the repo rate?"})).await;
+    assert_eq!(
+        plain["answer"][0]["citation"]["article_id"], "rbi-feb",
+        "{plain:#}"
+    );
+    let (_, latest) = post_json(
+        &r,
+        "/v1/ask",
+        json!({"question": "What is the latest repo rate?"}),
+    )
+    .await;
+    assert_eq!(
+        latest["answer"][0]["citation"]["article_id"], "rbi-jun",
+        "{latest:#}"
+    );
+    assert_eq!(latest["time_scope"]["latest"], true);
+    // As of March, the June review does not exist yet.
+    let (_, march) = post_json(
+        &r,
+        "/v1/ask",
+        json!({"question": "What is the latest repo rate?", "as_of": "2026-03-31"}),
+    )
+    .await;
+    assert_eq!(
+        march["answer"][0]["citation"]["article_id"], "rbi-feb",
+        "{march:#}"
+    );
+}

@@ -102,6 +102,7 @@ fn a_restart_keeps_everything_and_embeds_nothing() {
         k: Some(5),
         filters: None,
         mode: None,
+        as_of: None,
     };
     let qv = engine.embed_query_blocking(question).unwrap();
     let before = newsdesk::answer::ask(&mut engine.reader().unwrap(), &req, &qv).unwrap();

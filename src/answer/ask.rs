@@ -20,6 +20,7 @@ use super::lexical::{
 use super::params::{AskParams, AskWeights, KindWeights};
 use super::retrieve::{retrieve, Mode, RetrievedPassage};
 use super::typed::{classify, find_answer, resolve_date, QuestionShape, TypedAnswer};
+use super::when::TimeScope;
 use super::{check_k, check_query, dot, Citation, FilterSpec};
 use crate::article::Article;
 use crate::article::Span;
@@ -46,6 +47,10 @@ pub struct AskRequest {
     /// Retriever to use (default hybrid).
     #[serde(default)]
     pub mode: Option<Mode>,
+    /// Answer as of this time (RFC 3339 or `YYYY-MM-DD`, that whole day): only articles
+    /// published by then, and "last year", "this week" read from it (default: now).
+    #[serde(default)]
+    pub as_of: Option<String>,
 }
 
 /// One answer sentence, quoted exactly from an article.
@@ -107,6 +112,9 @@ pub struct AskResponse {
     pub answer: Vec<AnswerSentence>,
     /// The passages read, best first.
     pub passages: Vec<SupportingPassage>,
+    /// The dates the question spoke of ("in March 2026", "last year", "latest"), as applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_scope: Option<TimeScope>,
 }
 
 /// A sentence considered for an answer or a brief.
@@ -336,8 +344,23 @@ pub(crate) fn ask_evidence(
 /// parameters. `query_vec` is the question's embedding.
 pub fn ask(r: &mut Reader, req: &AskRequest, query_vec: &[f32]) -> Result<AskResponse> {
     check_query(&req.question, "question")?;
+    let mut filters = req.filters.clone().unwrap_or_default().to_filters()?;
+    let (scope, latest) =
+        super::when::scope_filters(&req.question, req.as_of.as_deref(), &mut filters)?;
+    let mut resp = ask_within(r, req, query_vec, &filters, latest)?;
+    resp.time_scope = scope;
+    Ok(resp)
+}
+
+fn ask_within(
+    r: &mut Reader,
+    req: &AskRequest,
+    query_vec: &[f32],
+    filters: &Filters,
+    latest: bool,
+) -> Result<AskResponse> {
     let k = check_k(req.k.unwrap_or(5))?;
-    let filters = req.filters.clone().unwrap_or_default().to_filters()?;
+    let filters = filters.clone();
     let mode = req.mode.unwrap_or_default();
     let p: &AskParams = &r.ranking().ask;
     let w = &p.weights;
@@ -353,6 +376,22 @@ pub fn ask(r: &mut Reader, req: &AskRequest, query_vec: &[f32]) -> Result<AskRes
     let scored: Vec<(f32, Features)> = features.into_iter().map(|f| (f.score(w), f)).collect();
     let mut order: Vec<usize> = (0..candidates.len()).collect();
     order.sort_by(|&a, &b| scored[b].0.total_cmp(&scored[a].0));
+    // "The latest …": among the sentences close to the best, the newest report comes first.
+    if latest {
+        if let Some(&top) = order.first() {
+            let floor = scored[top].0 - super::when::LATEST_MARGIN;
+            let newest = order
+                .iter()
+                .enumerate()
+                .filter(|(_, &i)| scored[i].0 >= floor)
+                .max_by_key(|(pos, &i)| (candidates[i].article.published, std::cmp::Reverse(*pos)))
+                .map(|(pos, _)| pos);
+            if let Some(pos) = newest {
+                let i = order.remove(pos);
+                order.insert(0, i);
+            }
+        }
+    }
 
     let passages = supporting(r, &hits, k)?;
     let Some(&best) = order.first() else {
@@ -363,6 +402,7 @@ pub fn ask(r: &mut Reader, req: &AskRequest, query_vec: &[f32]) -> Result<AskRes
             explanation: Some("No stored passage matches this question.".into()),
             answer: Vec::new(),
             passages,
+            time_scope: None,
         });
     };
     let best_features = scored[best].1;
@@ -379,6 +419,7 @@ pub fn ask(r: &mut Reader, req: &AskRequest, query_vec: &[f32]) -> Result<AskRes
             )),
             answer: Vec::new(),
             passages,
+            time_scope: None,
         });
     }
     if confidence < threshold {
@@ -404,6 +445,7 @@ pub fn ask(r: &mut Reader, req: &AskRequest, query_vec: &[f32]) -> Result<AskRes
             explanation: Some(why),
             answer: Vec::new(),
             passages,
+            time_scope: None,
         });
     }
 
@@ -466,6 +508,7 @@ pub fn ask(r: &mut Reader, req: &AskRequest, query_vec: &[f32]) -> Result<AskRes
         explanation: None,
         answer,
         passages,
+        time_scope: None,
     })
 }
 

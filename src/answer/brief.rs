@@ -19,6 +19,7 @@ use super::ask::{gather_candidates, Candidate};
 use super::lexical::{jaccard, Lexicon, PoolIdf};
 use super::retrieve::{retrieve, Mode};
 use super::typed::{key_figures as key_figures_in, FigureKind};
+use super::when::TimeScope;
 use super::{check_query, dot, FilterSpec};
 use crate::article::Span;
 use crate::engine::Reader;
@@ -46,6 +47,10 @@ pub struct BriefRequest {
     /// with articles since, and only those articles' sentences.
     #[serde(default)]
     pub since: Option<String>,
+    /// Write the note as of this time (RFC 3339 or `YYYY-MM-DD`, that whole day): only articles
+    /// published by then; "last month", "this week" in the topic read from it (default: now).
+    #[serde(default)]
+    pub as_of: Option<String>,
 }
 
 /// How a note is laid out.
@@ -150,6 +155,9 @@ pub struct BriefResponse {
     pub words: usize,
     /// The same note as Markdown.
     pub markdown: String,
+    /// The dates the topic or `as_of` spoke of, as applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_scope: Option<TimeScope>,
 }
 
 /// Writes a briefing note on a topic. `topic_vec` is the topic's embedding.
@@ -164,6 +172,8 @@ pub fn brief(r: &mut Reader, req: &BriefRequest, topic_vec: &[f32]) -> Result<Br
     }
     let mut filters = req.filters.clone().unwrap_or_default().to_filters()?;
     let format = req.format.unwrap_or_default();
+    let (time_scope, _) =
+        super::when::scope_filters(&req.topic, req.as_of.as_deref(), &mut filters)?;
     if let Some(since) = req.since.as_deref() {
         let ts = super::stories::parse_time_bound(since, false, chrono::Utc::now().timestamp())?;
         let at = chrono::DateTime::from_timestamp(ts, 0)
@@ -546,6 +556,7 @@ pub fn brief(r: &mut Reader, req: &BriefRequest, topic_vec: &[f32]) -> Result<Br
         sources,
         words,
         markdown,
+        time_scope,
     })
 }
 

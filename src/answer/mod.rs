@@ -14,6 +14,7 @@ pub mod search;
 pub mod stories;
 pub mod summarize;
 pub mod typed;
+pub mod when;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};

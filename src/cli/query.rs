@@ -78,6 +78,9 @@ pub struct AskArgs {
     /// Supporting passages to read.
     #[arg(short, long, default_value_t = 5)]
     pub k: usize,
+    /// Answer as of this day or time (RFC 3339 or YYYY-MM-DD): later articles are left out.
+    #[arg(long)]
+    pub as_of: Option<String>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -114,6 +117,9 @@ pub struct BriefArgs {
     /// Only what is new since then: RFC 3339, YYYY-MM-DD or an age (2d, 12h, 1w).
     #[arg(long)]
     pub since: Option<String>,
+    /// Write the note as of this day or time (RFC 3339 or YYYY-MM-DD).
+    #[arg(long)]
+    pub as_of: Option<String>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -235,6 +241,7 @@ pub fn ask(base: &EngineConfig, a: AskArgs) -> anyhow::Result<i32> {
         k: Some(a.k),
         filters: a.common.filters(),
         mode: a.common.mode,
+        as_of: a.as_of,
     };
     let resp: AskResponse = if a.common.url.is_some() {
         remote(&a.common, "/v1/ask", &req)?
@@ -320,6 +327,7 @@ pub fn brief(base: &EngineConfig, a: BriefArgs) -> anyhow::Result<i32> {
         mode: a.common.mode,
         format: a.format,
         since: a.since,
+        as_of: a.as_of,
     };
     let resp: BriefResponse = if a.common.url.is_some() {
         remote(&a.common, "/v1/brief", &req)?

@@ -228,6 +228,7 @@ pub fn run_eval_newsqa(
             k: Some(10),
             filters: None,
             mode: None,
+            as_of: None,
         };
         let resp = ask(&mut ws.engine.reader()?, &req, v)?;
         let given: Vec<&str> = resp.answer.iter().map(|a| a.text.as_str()).collect();

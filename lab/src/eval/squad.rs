@@ -218,6 +218,7 @@ pub fn squad_report(
             k: Some(10),
             filters: None,
             mode: None,
+            as_of: None,
         };
         let resp = ask(&mut ws.engine.reader()?, &req, v)?;
         ask_secs += t.elapsed().as_secs_f64();
