@@ -69,6 +69,19 @@ pub enum EvalCommand {
         #[arg(long)]
         verbose: bool,
     },
+    /// Briefing notes on BBC News Summary: summary-worthy bullets, topic recall, repeats and
+    /// spread, newsdesk's brief vs top sentences by cosine.
+    Brief {
+        /// The BBC News Summary file, e.g. ../shared/data/bbc-summary/bbc-summary-dev.jsonl.
+        #[command(flatten)]
+        args: EvalArgs,
+        /// Every Nth article's headline is a topic.
+        #[arg(long, default_value_t = 13)]
+        every: usize,
+        /// Word budget of each note.
+        #[arg(long, default_value_t = 200)]
+        max_words: usize,
+    },
     /// Story clusters: headlines replayed in time order through the product's online story
     /// assignment; B-cubed, ARI, NMI vs singletons and offline average linkage.
     Stories {
@@ -157,6 +170,19 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             &model_dir,
             &args.ranking,
             verbose,
+        )?,
+        Command::Eval(EvalCommand::Brief {
+            args,
+            every,
+            max_words,
+        }) => eval::brief::run_eval_brief(
+            &args.path,
+            args.index_dir.as_deref(),
+            args.limit,
+            every,
+            max_words,
+            &model_dir,
+            &args.ranking,
         )?,
         Command::Eval(EvalCommand::Stories { file, sweep }) => {
             eval::stories::run_eval_stories(&file, &model_dir, sweep)?

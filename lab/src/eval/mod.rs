@@ -12,6 +12,7 @@
 
 pub mod baselines;
 pub mod bbc;
+pub mod brief;
 pub mod cluster;
 pub mod common;
 pub mod data;
