@@ -345,10 +345,9 @@ pub(crate) fn ask_evidence(
 pub fn ask(r: &mut Reader, req: &AskRequest, query_vec: &[f32]) -> Result<AskResponse> {
     check_query(&req.question, "question")?;
     let mut filters = req.filters.clone().unwrap_or_default().to_filters()?;
-    let (scope, latest) =
-        super::when::scope_filters(&req.question, req.as_of.as_deref(), &mut filters)?;
-    let mut resp = ask_within(r, req, query_vec, &filters, latest)?;
-    resp.time_scope = scope;
+    let time = super::when::request_time(&req.question, req.as_of.as_deref(), &mut filters)?;
+    let mut resp = ask_within(r, req, query_vec, &filters, &time)?;
+    resp.time_scope = time.scope;
     Ok(resp)
 }
 
@@ -357,7 +356,7 @@ fn ask_within(
     req: &AskRequest,
     query_vec: &[f32],
     filters: &Filters,
-    latest: bool,
+    time: &super::when::RequestTime,
 ) -> Result<AskResponse> {
     let k = check_k(req.k.unwrap_or(5))?;
     let filters = filters.clone();
@@ -374,10 +373,14 @@ fn ask_within(
         typed,
     } = ask_evidence(r, &req.question, query_vec, k.max(10), &filters, mode)?;
     let scored: Vec<(f32, Features)> = features.into_iter().map(|f| (f.score(w), f)).collect();
-    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    // Sentences of articles published outside the period the question names do not answer
+    // it (undated articles stay).
+    let mut order: Vec<usize> = (0..candidates.len())
+        .filter(|&i| time.window.admits(candidates[i].article.published))
+        .collect();
     order.sort_by(|&a, &b| scored[b].0.total_cmp(&scored[a].0));
     // "The latest …": among the sentences close to the best, the newest report comes first.
-    if latest {
+    if time.window.latest {
         if let Some(&top) = order.first() {
             let floor = scored[top].0 - super::when::LATEST_MARGIN;
             let newest = order
@@ -399,7 +402,15 @@ fn ask_within(
             question: req.question.clone(),
             answered: false,
             confidence: 0.0,
-            explanation: Some("No stored passage matches this question.".into()),
+            explanation: Some(
+                match time.scope.as_ref().filter(|s| !s.phrases.is_empty()) {
+                    Some(s) => format!(
+                        "Nothing stored from the time the question names ({}) matches it.",
+                        s.phrases.join(", ")
+                    ),
+                    None => "No stored passage matches this question.".into(),
+                },
+            ),
             answer: Vec::new(),
             passages,
             time_scope: None,

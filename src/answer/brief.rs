@@ -172,8 +172,7 @@ pub fn brief(r: &mut Reader, req: &BriefRequest, topic_vec: &[f32]) -> Result<Br
     }
     let mut filters = req.filters.clone().unwrap_or_default().to_filters()?;
     let format = req.format.unwrap_or_default();
-    let (time_scope, _) =
-        super::when::scope_filters(&req.topic, req.as_of.as_deref(), &mut filters)?;
+    let time = super::when::request_time(&req.topic, req.as_of.as_deref(), &mut filters)?;
     if let Some(since) = req.since.as_deref() {
         let ts = super::stories::parse_time_bound(since, false, chrono::Utc::now().timestamp())?;
         let at = chrono::DateTime::from_timestamp(ts, 0)
@@ -194,6 +193,7 @@ pub fn brief(r: &mut Reader, req: &BriefRequest, topic_vec: &[f32]) -> Result<Br
     let candidates: Vec<Candidate> = gather_candidates(r, &lex, &hits, topic_vec)?
         .into_iter()
         .filter(|c| c.text().split_whitespace().count() >= p.min_words)
+        .filter(|c| time.window.admits(c.article.published))
         .collect();
     let q_terms = lex.terms(&req.topic);
     let idf = PoolIdf::new(candidates.iter().map(|c| &c.terms));
@@ -556,7 +556,7 @@ pub fn brief(r: &mut Reader, req: &BriefRequest, topic_vec: &[f32]) -> Result<Br
         sources,
         words,
         markdown,
-        time_scope,
+        time_scope: time.scope,
     })
 }
 

@@ -479,19 +479,18 @@ pub enum FigureKind {
 /// The figures a sentence states, as byte ranges inside it: amounts of money with their
 /// currency and scale ("₹500 crore", "Rs 1.5 lakh", "$2 billion"), percentages ("12.5 per
 /// cent"), and counts with what they count ("125 representatives", "90 industry
-/// associations", "3,000 tonnes"). Years and the days of dates are not figures.
+/// associations", "3,000 tonnes"), in digits. Years and the days of dates are not figures.
 pub fn key_figures(sentence: &str) -> Vec<(Range<usize>, FigureKind)> {
     let toks = tokens(sentence);
     let mut out = Vec::new();
     let mut i = 0;
     while i < toks.len() {
         let t = &toks[i];
-        let l = t.lower();
         let prev_cur = i > 0 && CURRENCIES.contains(&toks[i - 1].lower().as_str());
         let dated = (i > 0 && month(&toks[i - 1]).is_some())
             || toks.get(i + 1).is_some_and(|n| month(n).is_some());
-        let numeric = t.is_number() || (NUMBER_WORDS.contains(&l.as_str()) && l != "one");
-        if !numeric || (is_year(t) && !prev_cur) || dated {
+        // Figures are written in digits; "four stages" is prose, not a key figure.
+        if !t.is_number() || (is_year(t) && !prev_cur) || dated {
             i += 1;
             continue;
         }

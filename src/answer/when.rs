@@ -9,6 +9,11 @@ use utoipa::ToSchema;
 
 use crate::text::calendar::english_month;
 
+/// Reports on a period come out after it: a question about "March 2026" or "2025-26" reads
+/// articles published from the period's start until this long after its end, or the period's
+/// own length when that is longer (at most a year).
+pub const REPORTING_LAG_DAYS: i64 = 90;
+
 /// How much below the best sentence's score a newer report may be and still come first when
 /// the question asks for the latest.
 pub const LATEST_MARGIN: f32 = 0.15;
@@ -132,10 +137,35 @@ fn date_at(
     if let Some(y) = year_of(w(0)) {
         return Some((pick(year_range(y, tz)?), 1));
     }
+    // An Indian fiscal year, "2025-26": 1 April 2025 to 31 March 2026.
+    if let Some((a, b)) = w(0).split_once(['-', '–']) {
+        if let (Some(y), Ok(z)) = (year_of(a), b.parse::<i32>()) {
+            if b.len() == 2 && z == (y + 1) % 100 {
+                let first = day_start(NaiveDate::from_ymd_opt(y, 4, 1)?, tz);
+                let last = day_end(NaiveDate::from_ymd_opt(y + 1, 3, 31)?, tz);
+                return Some((if end { last } else { first }, 1));
+            }
+        }
+    }
     None
 }
 
-/// Reads the time a question speaks of, relative to `now`.
+/// The last publication time read for a period `first..=last`.
+fn reported_until(
+    first: DateTime<FixedOffset>,
+    last: DateTime<FixedOffset>,
+) -> DateTime<FixedOffset> {
+    let lag = (last - first)
+        .max(Duration::days(REPORTING_LAG_DAYS))
+        .min(Duration::days(366));
+    last + lag
+}
+
+/// Reads the time a question speaks of, relative to `now`: periods it names ("in March 2026",
+/// "during 2025", "as of February 2008") read as the articles published from the period's
+/// start until [`REPORTING_LAG_DAYS`] after it; "since", "after", "before", "until" bound one
+/// side; "this week", "last month", "last year" … read as published since that period began;
+/// "latest", "most recent", "now" ask for the newest report.
 pub fn time_scope(question: &str, now: DateTime<FixedOffset>) -> (TimeScope, Bounds) {
     let tz = *now.offset();
     let today = now.date_naive();
@@ -169,8 +199,10 @@ pub fn time_scope(question: &str, now: DateTime<FixedOffset>) -> (TimeScope, Bou
                 phrases.push(words[i..i + took].join(" "));
             }
             ("as", "of") => {
-                if let Some((t, n)) = date_at(&words, i + 2, true, tz) {
-                    narrow(&mut b, None, Some(t));
+                let start = date_at(&words, i + 2, false, tz);
+                let stop = date_at(&words, i + 2, true, tz);
+                if let (Some((first, n)), Some((last, _))) = (start, stop) {
+                    narrow(&mut b, Some(first), Some(reported_until(first, last)));
                     took = 2 + n;
                     phrases.push(words[i..i + took].join(" "));
                 }
@@ -185,7 +217,7 @@ pub fn time_scope(question: &str, now: DateTime<FixedOffset>) -> (TimeScope, Bou
                         "after" => narrow(&mut b, Some(last + second), None),
                         "before" => narrow(&mut b, None, Some(first - second)),
                         "until" | "by" => narrow(&mut b, None, Some(last)),
-                        _ => narrow(&mut b, Some(first), Some(last)),
+                        _ => narrow(&mut b, Some(first), Some(reported_until(first, last))),
                     }
                     took = 1 + n;
                     phrases.push(words[i..i + took].join(" "));
@@ -199,10 +231,7 @@ pub fn time_scope(question: &str, now: DateTime<FixedOffset>) -> (TimeScope, Bou
                         (day_start(y, tz), day_end(y, tz))
                     }
                     ("this", "week") => (day_start(today - Duration::days(6), tz), now),
-                    ("last" | "past", "week") => (
-                        day_start(today - Duration::days(13), tz),
-                        day_end(today - Duration::days(7), tz),
-                    ),
+                    ("last" | "past", "week") => (day_start(today - Duration::days(13), tz), now),
                     ("this", "month") => (
                         month_range(today.year(), today.month(), tz)
                             .expect("valid")
@@ -215,10 +244,10 @@ pub fn time_scope(question: &str, now: DateTime<FixedOffset>) -> (TimeScope, Bou
                         } else {
                             (today.year(), today.month() - 1)
                         };
-                        month_range(y, m, tz).expect("valid")
+                        (month_range(y, m, tz).expect("valid").0, now)
                     }
                     ("this", "year") => (year_range(today.year(), tz).expect("valid").0, now),
-                    _ => year_range(today.year() - 1, tz).expect("valid"),
+                    _ => (year_range(today.year() - 1, tz).expect("valid").0, now),
                 };
                 narrow(&mut b, Some(after), Some(before));
                 took = if matches!(w, "today" | "yesterday") {
@@ -241,15 +270,33 @@ pub fn time_scope(question: &str, now: DateTime<FixedOffset>) -> (TimeScope, Bou
     (scope, b)
 }
 
-/// Reads a request's time: `as_of` (RFC 3339 or a day, that whole day; default now) bounds the
-/// dates and anchors the question's relative phrases, whose range narrows `filters`. Returns
-/// the scope to report (`None` when the request says nothing about time) and whether the
-/// question wants the latest report.
-pub fn scope_filters(
+impl Bounds {
+    /// True when an article published at `published` lies in the range. An undated article is
+    /// always admitted: the question's period is a reading of its words, not a filter the
+    /// client set, and an article without a date may well be about it.
+    pub fn admits(&self, published: Option<DateTime<FixedOffset>>) -> bool {
+        published
+            .is_none_or(|d| self.after.is_none_or(|a| d >= a) && self.before.is_none_or(|z| d <= z))
+    }
+}
+
+/// What a request says about time.
+#[derive(Debug, Clone, Default)]
+pub struct RequestTime {
+    /// To report in the response (`None` when the request says nothing about time).
+    pub scope: Option<TimeScope>,
+    /// The range the question's words name, applied to the candidates (undated ones pass).
+    pub window: Bounds,
+}
+
+/// Reads a request's time. `as_of` (RFC 3339 or a day, that whole day; default now) is a hard
+/// bound, added to `filters` like any date filter, and anchors the question's relative phrases
+/// ("last year"); the range the question's words name is returned as a window on candidates.
+pub fn request_time(
     question: &str,
     as_of: Option<&str>,
     filters: &mut crate::index::Filters,
-) -> crate::error::Result<(Option<TimeScope>, bool)> {
+) -> crate::error::Result<RequestTime> {
     let now = match as_of {
         Some(s) => Some(super::parse_filter_date(s, true).map_err(|_| {
             crate::error::Error::invalid(
@@ -260,20 +307,17 @@ pub fn scope_filters(
         None => None,
     };
     let anchor = now.unwrap_or_else(|| chrono::Utc::now().fixed_offset());
-    let (mut scope, b) = time_scope(question, anchor);
-    let before = match (b.before, now) {
-        (Some(x), Some(n)) => Some(x.min(n)),
-        (x, n) => x.or(n),
-    };
-    if let Some(a) = b.after {
-        filters.published_after = Some(filters.published_after.map_or(a, |x| x.max(a)));
-    }
-    if let Some(z) = before {
-        filters.published_before = Some(filters.published_before.map_or(z, |x| x.min(z)));
-        scope.before = Some(z.to_rfc3339());
+    let (mut scope, window) = time_scope(question, anchor);
+    if let Some(n) = now {
+        filters.published_before = Some(filters.published_before.map_or(n, |x| x.min(n)));
+        let before = window.before.map_or(n, |x| x.min(n));
+        scope.before = Some(before.to_rfc3339());
     }
     let said = now.is_some() || scope != TimeScope::default();
-    Ok((said.then_some(scope), b.latest))
+    Ok(RequestTime {
+        scope: said.then_some(scope),
+        window,
+    })
 }
 
 #[cfg(test)]
@@ -288,17 +332,22 @@ mod tests {
     fn months_years_and_relative_periods_become_ranges() {
         let (s, b) = time_scope("What did SIDBI announce in March 2026?", now());
         assert_eq!(s.after.as_deref(), Some("2026-03-01T00:00:00+05:30"));
-        assert_eq!(s.before.as_deref(), Some("2026-03-31T23:59:59+05:30"));
+        // Reports on March come out until 90 days after it.
+        assert_eq!(s.before.as_deref(), Some("2026-06-29T23:59:59+05:30"));
         assert_eq!(s.phrases, vec!["in March 2026"]);
         assert!(!b.latest);
         let (s, _) = time_scope("How many MSMEs registered last year?", now());
         assert_eq!(s.after.as_deref(), Some("2025-01-01T00:00:00+05:30"));
-        assert_eq!(s.before.as_deref(), Some("2025-12-31T23:59:59+05:30"));
+        assert_eq!(s.before.as_deref(), Some("2026-12-04T12:00:00+05:30"));
+        // A fiscal year "2025-26" runs from April 2025; reports on it come out for a year after.
+        let (s, _) = time_scope("How much capacity was added in 2025-26?", now());
+        assert_eq!(s.after.as_deref(), Some("2025-04-01T00:00:00+05:30"));
+        assert!(s.before.as_deref().unwrap() > "2027-03-01");
         let (s, _) = time_scope("What did DPIIT say this week?", now());
         assert_eq!(s.after.as_deref(), Some("2026-11-28T00:00:00+05:30"));
         let (s, _) = time_scope("What was the repo rate as of 1 April 2026?", now());
-        assert_eq!(s.before.as_deref(), Some("2026-04-01T23:59:59+05:30"));
-        assert_eq!(s.after, None);
+        assert_eq!(s.after.as_deref(), Some("2026-04-01T00:00:00+05:30"));
+        assert_eq!(s.before.as_deref(), Some("2026-06-30T23:59:59+05:30"));
         let (s, _) = time_scope("Exports since 2025-06-01", now());
         assert_eq!(s.after.as_deref(), Some("2025-06-01T00:00:00+05:30"));
     }
