@@ -91,6 +91,17 @@ pub enum EvalCommand {
         #[arg(long)]
         sweep: bool,
     },
+    /// Reprint detection: precision/recall of near-duplicate pairs built from real text, with
+    /// the threshold curve.
+    Duplicates {
+        /// News JSONL files (`id`, `title`, the text in `body` or `article`), e.g.
+        /// ../shared/data/news/pib-2026-08.jsonl.
+        #[arg(num_args = 1.., required = true)]
+        files: Vec<PathBuf>,
+        /// Print the hardest positives, the closest negatives and the overlaps in the data.
+        #[arg(long)]
+        verbose: bool,
+    },
 }
 
 /// Arguments shared by the evaluation sets.
@@ -186,6 +197,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         )?,
         Command::Eval(EvalCommand::Stories { file, sweep }) => {
             eval::stories::run_eval_stories(&file, &model_dir, sweep)?
+        }
+        Command::Eval(EvalCommand::Duplicates { files, verbose }) => {
+            eval::duplicates::run_eval_duplicates(&files, verbose)?
         }
         Command::Bench(BenchCommand::Embed(args)) => {
             bench::embed::run_bench_embed(&args.workload, &model_dir, &args.opts)?

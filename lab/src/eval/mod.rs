@@ -16,6 +16,7 @@ pub mod brief;
 pub mod cluster;
 pub mod common;
 pub mod data;
+pub mod duplicates;
 pub mod ir;
 pub mod newsqa;
 pub mod rouge;
