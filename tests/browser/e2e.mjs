@@ -174,6 +174,9 @@ await step('brief-sources-open-article', page, async () => {
   await page.waitForSelector(tid('brief-source'));
   check(await page.isVisible(tid('copy-markdown')), 'no Copy Markdown');
   check(await page.$eval(tid('brief-output'), (o) => o.querySelectorAll('li').length > 1), 'brief has no bullets');
+  // One section per story, each saying how many sources report it.
+  const sections = await page.$$eval(tid('brief-section'), (ss) => ss.map((s) => s.querySelector('.meta').textContent));
+  check(sections.length >= 1 && sections.every((m) => /^Reported by \d+ sources?$/.test(m)), `brief sections: ${sections}`);
   const sources = await page.$$(tid('brief-source'));
   const last = sources[sources.length - 1];
   const title = (await last.textContent()).trim();

@@ -306,14 +306,20 @@ async function brief(e) {
       },
     });
     const byN = new Map(j.sources.map((s) => [s.n, s]));
-    const bullets = j.bullets.length
-      ? el('ul', {}, j.bullets.map((b) => el('li', { testid: 'brief-bullet' }, b.text, ' ',
-        b.citations.map((n, i) => {
-          const s = byN.get(n);
-          const open = i === 0 ? () => openArticle(s.article_id, b.start, b.end) : () => openArticle(s.article_id);
-          return el('button', { type: 'button', class: 'cite', 'aria-label': `source ${n}: ${s.title}`, onclick: open }, `[${n}]`);
-        }))))
-      : el('p', { class: 'meta' }, 'The corpus has nothing on this topic.');
+    const bullet = (b) => el('li', { testid: 'brief-bullet' }, b.text, ' ',
+      b.citations.map((n, i) => {
+        const s = byN.get(n);
+        const open = i === 0 ? () => openArticle(s.article_id, b.start, b.end) : () => openArticle(s.article_id);
+        return el('button', { type: 'button', class: 'cite', 'aria-label': `source ${n}: ${s.title}`, onclick: open }, `[${n}]`);
+      }));
+    // One section per story: its headline, how many outlets report it, then its bullets.
+    const sections = (j.sections || []).map((sec) => el('section', { testid: 'brief-section' },
+      el('h4', {}, sec.headline),
+      el('p', { class: 'meta' }, `Reported by ${sec.reported_by} ${sec.reported_by === 1 ? 'source' : 'sources'}`),
+      el('ul', {}, sec.bullets.map((i) => bullet(j.bullets[i])))));
+    const bullets = !j.bullets.length
+      ? el('p', { class: 'meta' }, 'The corpus has nothing on this topic.')
+      : sections.length ? el('div', {}, sections) : el('ul', {}, j.bullets.map(bullet));
     out.replaceChildren(
       el('h3', {}, j.title),
       el('p', { class: 'meta' }, `${j.words} words · made ${j.generated_at.slice(0, 16).replace('T', ' ')} UTC`),
