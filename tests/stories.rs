@@ -410,6 +410,18 @@ async fn the_demo_stories_list_wikinews_events_with_their_members() {
     }
     let (_, facets) = get(&r, "/v1/facets").await;
     assert_eq!(total, facets["articles"].as_u64().unwrap(), "{facets}");
+    assert_eq!(facets["stories"], list["total"], "{facets}");
+    // Names are facets: SIDBI, spelled out in the seed's lead, counts under its acronym.
+    let entities = facets["entities"].as_array().unwrap();
+    assert!(
+        entities
+            .iter()
+            .any(|e| e["name"] == "SIDBI" && e["count"].as_u64().unwrap() >= 1),
+        "{facets:#}"
+    );
+    assert!(entities
+        .iter()
+        .all(|e| e["name"] != "The Small Industries Development Bank"));
     // Several Wikinews articles on one event form a story of more than one.
     assert!(coverage[0].1 >= 2, "{list:#}");
     // A query narrows the list to stories about it.

@@ -47,7 +47,15 @@ pub struct Facets {
     pub unsourced: u64,
     /// Articles without a category.
     pub uncategorized: u64,
+    /// The names (organisations, people, places, schemes) most articles mention in their
+    /// headline or lead, at most [`MAX_ENTITY_FACETS`], with how many do.
+    pub entities: Vec<FacetValue>,
+    /// Stories the articles form.
+    pub stories: u64,
 }
+
+/// Most entity values `GET /v1/facets` lists.
+pub const MAX_ENTITY_FACETS: usize = 50;
 
 impl Engine {
     /// Counts the corpus's sources, categories and dates from one snapshot.
@@ -79,7 +87,15 @@ impl Engine {
                 latest: rfc3339(hi)?,
             })
         });
+        let (entities, stories) = {
+            let book = self.stories();
+            (book.entity_counts(), book.len() as u64)
+        };
+        let mut entities = ranked(entities);
+        entities.truncate(MAX_ENTITY_FACETS);
         Ok(Facets {
+            entities,
+            stories,
             articles,
             sources: ranked(sources),
             categories: ranked(categories),

@@ -798,6 +798,17 @@ impl StoryBook {
         Some((cos, self.lexical(terms, s)))
     }
 
+    /// How many articles mention each name (in their headline or lead).
+    pub fn entity_counts(&self) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        for link in self.links.values() {
+            for n in &link.features.names {
+                *out.entry(n.clone()).or_insert(0) += 1;
+            }
+        }
+        out
+    }
+
     /// Number of articles in a story.
     pub fn size(&self, story: u64) -> Option<usize> {
         self.stories.get(&story).map(|s| s.members.len())
