@@ -560,17 +560,24 @@ impl Engine {
     pub fn delete(&self, id: &str) -> Result<bool> {
         let _guard = self.write.lock();
         // The reprints of a deleted original stay folded: the earliest takes its place.
-        let relinks: Vec<(String, StoryLink)> = {
+        let (in_book, relinks): (bool, Vec<(String, StoryLink)>) = {
             let mut book = self.stories.write();
-            book.delete(id)
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|c| book.link(&c).cloned().map(|l| (c, l)))
-                .collect()
+            match book.delete(id) {
+                Some(changed) => (
+                    true,
+                    changed
+                        .into_iter()
+                        .filter_map(|c| book.link(&c).cloned().map(|l| (c, l)))
+                        .collect(),
+                ),
+                None => (false, Vec::new()),
+            }
         };
         let deleted = self.store.delete_with_links(id, &relinks);
-        if !matches!(deleted, Ok(Some(_))) {
-            // Not stored, or the delete failed: the book goes back to what the store holds.
+        let agree = matches!((&deleted, in_book), (Ok(Some(_)), true) | (Ok(None), false));
+        if !agree {
+            // The delete failed, or the book and the store disagreed: the book goes back to
+            // what the store holds.
             self.reload_stories();
         }
         match deleted? {

@@ -712,16 +712,19 @@ impl Store {
         Ok(removed)
     }
 
-    /// Every stored story link, and the story id the next new story gets.
+    /// Every stored story link, and the story id the next new story gets. A link that does
+    /// not decode (written by another version) is left out with a warning: links are derived,
+    /// and the engine assigns the article again.
     pub fn story_links(&self) -> Result<(Vec<(String, StoryLink)>, u64), StoreError> {
         let r = self.db.begin_read()?;
         let t = r.open_table(STORY_LINKS)?;
         let mut out = Vec::new();
         for row in t.iter()? {
             let (k, v) = row?;
-            let link: StoryLink = bincode::deserialize(v.value())
-                .map_err(|e| StoreError::Corrupt(format!("story link of {:?}: {e}", k.value())))?;
-            out.push((k.value().to_string(), link));
+            match bincode::deserialize::<StoryLink>(v.value()) {
+                Ok(link) => out.push((k.value().to_string(), link)),
+                Err(e) => tracing::warn!(article = k.value(), error = %e, "unreadable story link"),
+            }
         }
         let meta = r.open_table(META)?;
         let next = read_u64(&meta, K_NEXT_STORY)?.unwrap_or(1);
@@ -1367,6 +1370,52 @@ mod tests {
             passage_vectors: vec![unit(2)],
             story: None,
         }
+    }
+
+    fn link(story: u64) -> StoryLink {
+        StoryLink {
+            story,
+            duplicate_of: None,
+            features: crate::stories::StoryFeatures {
+                vector: unit(0),
+                terms: vec!["sidbi".into()],
+                names: vec!["SIDBI".into()],
+                signature: None,
+                ts: 100,
+                title: "t".into(),
+                source: None,
+                lead: Some(Span::new(0, 4)),
+            },
+        }
+    }
+
+    #[test]
+    fn story_links_are_written_with_the_article_and_go_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path(), &manifest()).unwrap();
+        let mut a = article("a", "SIDBI launches a scheme for clusters today.");
+        a.story = Some(link(7));
+        s.upsert(&[a, article("b", "Another article body for the test.")])
+            .unwrap();
+        let (links, next) = s.story_links().unwrap();
+        assert_eq!(links, vec![("a".to_string(), link(7))]);
+        assert_eq!(next, 8, "ids continue after the largest stored");
+        // Relinks of stored articles land with an upsert; of unknown ids, not at all.
+        let relinks = vec![("b".to_string(), link(3)), ("ghost".to_string(), link(9))];
+        s.upsert_with_links(&[], &relinks).unwrap();
+        let (links, next) = s.story_links().unwrap();
+        assert_eq!(links.len(), 2);
+        assert_eq!(next, 8);
+        s.delete("a").unwrap();
+        assert_eq!(s.story_links().unwrap().0, vec![("b".to_string(), link(3))]);
+        // A link another version wrote (undecodable) is left out, not an error.
+        let w = s.db.begin_write().unwrap();
+        w.open_table(STORY_LINKS)
+            .unwrap()
+            .insert("b", [1u8, 2, 3].as_slice())
+            .unwrap();
+        w.commit().unwrap();
+        assert!(s.story_links().unwrap().0.is_empty());
     }
 
     #[test]
