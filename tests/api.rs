@@ -23,6 +23,8 @@ fn seed_ids(engine: &newsdesk::engine::Engine) -> (String, String) {
         group_by_article: true,
         group_by: None,
         mode: Some(newsdesk::answer::Mode::Bm25),
+        entities: Vec::new(),
+        facets: Vec::new(),
     };
     let qv = engine.embed_query_blocking(&req.query).unwrap();
     let hits = newsdesk::answer::search(&mut engine.reader().unwrap(), &req, &qv).unwrap();

@@ -494,3 +494,72 @@ async fn bad_story_requests_get_clear_errors() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list["total"], 0, "{list}");
 }
+
+#[tokio::test]
+async fn search_filters_by_entity_and_counts_facets_over_its_hits() {
+    let r = router(shared_engine());
+    let (status, res) = post_json(
+        &r,
+        "/v1/search",
+        json!({"query": "cluster development for MSMEs", "k": 10, "group_by": "article",
+               "facets": ["source", "entity"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{res}");
+    let facets = &res["facets"];
+    assert!(
+        facets.get("category").is_none(),
+        "only what was asked: {facets}"
+    );
+    let articles: HashSet<&str> = res["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["citation"]["article_id"].as_str().unwrap())
+        .collect();
+    let sourced: u64 = facets["source"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["count"].as_u64().unwrap())
+        .sum();
+    assert!(
+        sourced as usize <= articles.len() && sourced >= 2,
+        "{res:#}"
+    );
+    assert!(
+        facets["entity"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "SIDBI"),
+        "{facets:#}"
+    );
+    // Only the articles naming SIDBI (in headline or lead): the DIA seed.
+    let (_, sidbi) = post_json(
+        &r,
+        "/v1/search",
+        json!({"query": "cluster development for MSMEs", "k": 10, "entities": ["sidbi"]}),
+    )
+    .await;
+    let hits = sidbi["hits"].as_array().unwrap();
+    assert!(!hits.is_empty(), "{sidbi:#}");
+    assert!(
+        hits.iter().all(|h| h["citation"]["source"] == "ANI"),
+        "{sidbi:#}"
+    );
+    let (_, none) = post_json(
+        &r,
+        "/v1/search",
+        json!({"query": "cluster development", "entities": ["No Such Organisation"]}),
+    )
+    .await;
+    assert_eq!(none["hits"].as_array().unwrap().len(), 0, "{none:#}");
+    let bad = post_json(
+        &r,
+        "/v1/search",
+        json!({"query": "cluster development", "facets": ["colour"]}),
+    )
+    .await;
+    assert_error(&bad, StatusCode::BAD_REQUEST, "invalid_request");
+}

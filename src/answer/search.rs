@@ -34,6 +34,33 @@ pub struct SearchRequest {
     /// Retriever to use (default hybrid).
     #[serde(default)]
     pub mode: Option<Mode>,
+    /// Only hits whose article names all of these in its headline or lead (organisations,
+    /// people, places, schemes as `GET /v1/facets` lists them; case-insensitive).
+    #[serde(default)]
+    pub entities: Vec<String>,
+    /// Counts to return over the hits' articles: any of `source`, `category`, `entity`.
+    #[serde(default)]
+    pub facets: Vec<FacetName>,
+}
+
+/// A facet search can count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FacetName {
+    Source,
+    Category,
+    Entity,
+}
+
+/// Counts of one facet over the hits' articles (each article once), most first.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct HitFacets {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Vec<crate::engine::FacetValue>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<Vec<crate::engine::FacetValue>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<Vec<crate::engine::FacetValue>>,
 }
 
 /// What search groups hits by.
@@ -113,6 +140,9 @@ pub struct SearchResponse {
     pub mode: Mode,
     /// Hits, best first.
     pub hits: Vec<SearchHit>,
+    /// The counts asked for with `facets`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facets: Option<HitFacets>,
 }
 
 /// Runs a search. `query_vec` is the query's embedding.
@@ -127,9 +157,15 @@ pub fn search(r: &mut Reader, req: &SearchRequest, query_vec: &[f32]) -> Result<
         .or(req.group_by_article.then_some(GroupBy::Article));
     // Grouping needs a deeper list: several passages of one article (or story) may lead it;
     // folding reprints, a little deeper.
-    let depth = match group {
-        Some(_) => k * sp.group_depth_factor,
-        None => k + k.div_ceil(2),
+    let wanted: Vec<String> = req
+        .entities
+        .iter()
+        .map(|e| e.trim().to_lowercase())
+        .collect();
+    let depth = if group.is_some() || !wanted.is_empty() {
+        k * sp.group_depth_factor
+    } else {
+        k + k.div_ceil(2)
     };
     let hits = retrieve(r, &req.query, query_vec, depth, &filters, mode)?;
     let lex = Lexicon::default();
@@ -149,6 +185,15 @@ pub fn search(r: &mut Reader, req: &SearchRequest, query_vec: &[f32]) -> Result<
         };
         let (canonical, story) = {
             let book = r.engine().stories();
+            if !wanted.is_empty() {
+                let names: Vec<String> = book
+                    .link(&p.article.id)
+                    .map(|l| l.features.names.iter().map(|n| n.to_lowercase()).collect())
+                    .unwrap_or_default();
+                if !wanted.iter().all(|w| names.contains(w)) {
+                    continue;
+                }
+            }
             let story = book
                 .story_of(&p.article.id)
                 .and_then(|id| book.size(id).map(|articles| HitStory { id, articles }));
@@ -209,11 +254,57 @@ pub fn search(r: &mut Reader, req: &SearchRequest, query_vec: &[f32]) -> Result<
             story,
         });
     }
+    let facets = (!req.facets.is_empty()).then(|| hit_facets(r, &out, &req.facets));
     Ok(SearchResponse {
         query: req.query.clone(),
         mode,
         hits: out,
+        facets,
     })
+}
+
+/// Counts the asked facets over the distinct articles of `hits`.
+fn hit_facets(r: &Reader, hits: &[SearchHit], asked: &[FacetName]) -> HitFacets {
+    use std::collections::BTreeMap;
+    let mut seen = HashSet::new();
+    let mut counts: [BTreeMap<String, u64>; 3] = Default::default();
+    let book = r.engine().stories();
+    for h in hits {
+        let id = &h.citation.article_id;
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        if let Some(s) = &h.citation.source {
+            *counts[0].entry(s.clone()).or_default() += 1;
+        }
+        if let Some(c) = &h.category {
+            *counts[1].entry(c.clone()).or_default() += 1;
+        }
+        for n in book
+            .link(id)
+            .map(|l| l.features.names.as_slice())
+            .unwrap_or(&[])
+        {
+            *counts[2].entry(n.clone()).or_default() += 1;
+        }
+    }
+    let ranked = |m: &BTreeMap<String, u64>| {
+        let mut v: Vec<crate::engine::FacetValue> = m
+            .iter()
+            .map(|(name, &count)| crate::engine::FacetValue {
+                name: name.clone(),
+                count,
+            })
+            .collect();
+        v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+        v
+    };
+    let want = |f: FacetName, i: usize| asked.contains(&f).then(|| ranked(&counts[i]));
+    HitFacets {
+        source: want(FacetName::Source, 0),
+        category: want(FacetName::Category, 1),
+        entity: want(FacetName::Entity, 2),
+    }
 }
 
 /// Citations of the other copies of a text (the original `canonical` and its reprints, less

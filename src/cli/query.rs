@@ -99,6 +99,9 @@ pub struct SearchArgs {
     /// One hit per story.
     #[arg(long, conflicts_with = "group_by_article")]
     pub group_by_story: bool,
+    /// Only articles naming this in their headline or lead (repeatable).
+    #[arg(long = "entity", value_name = "NAME")]
+    pub entities: Vec<String>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -290,6 +293,8 @@ pub fn search(base: &EngineConfig, a: SearchArgs) -> anyhow::Result<i32> {
             .group_by_story
             .then_some(crate::answer::search::GroupBy::Story),
         mode: a.common.mode,
+        entities: a.entities,
+        facets: Vec::new(),
     };
     let resp: SearchResponse = if a.common.url.is_some() {
         remote(&a.common, "/v1/search", &req)?

@@ -5,14 +5,14 @@
 use std::collections::BTreeMap;
 
 use chrono::DateTime;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Engine;
 use crate::error::Result;
 
 /// One value of a facet and how many articles carry it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FacetValue {
     /// The value as stored (filters match it case-insensitively).
     pub name: String,

@@ -181,6 +181,8 @@ pub fn run_eval_brief(
                 group_by_article: false,
                 group_by: None,
                 mode: None,
+                entities: Vec::new(),
+                facets: Vec::new(),
             },
             &qv,
         )?;
