@@ -162,7 +162,7 @@ async fn time_in_the_question_becomes_a_date_range() {
 }
 
 #[tokio::test]
-async fn the_latest_report_comes_first_when_the_question_asks_for_it() {
+async fn the_latest_report_comes_first_and_an_older_figure_is_named() {
     let (_dir, engine) = engine_with(0);
     let r = router(engine);
     for (id, date, text) in [
@@ -182,12 +182,34 @@ async fn the_latest_report_comes_first_when_the_question_asks_for_it() {
         .await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
-    // Without "latest" the February review, worded closer to the question, leads.
+    // The two reviews state different rates: the most recent comes first, and the answer says
+    // which report is older.
     let (_, plain) = post_json(&r, "/v1/ask", json!({"question": "What is the repo rate?"})).await;
     assert_eq!(
-        plain["answer"][0]["citation"]["article_id"], "rbi-feb",
+        plain["answer"][0]["citation"]["article_id"], "rbi-jun",
         "{plain:#}"
     );
+    assert_eq!(
+        plain["answer"][1]["citation"]["article_id"], "rbi-feb",
+        "{plain:#}"
+    );
+    assert_eq!(
+        plain["disagreement"],
+        "Sources differ: 6.25 per cent (RBI, 2026-06-06) is the most recent report; 6.50 per cent (RBI, 2026-02-07) is older.",
+        "{plain:#}"
+    );
+    // Asked about February, the February figure stands alone.
+    let (_, feb) = post_json(
+        &r,
+        "/v1/ask",
+        json!({"question": "What was the repo rate in February 2026?"}),
+    )
+    .await;
+    assert_eq!(
+        feb["answer"][0]["citation"]["article_id"], "rbi-feb",
+        "{feb:#}"
+    );
+    assert!(feb.get("disagreement").is_none(), "{feb:#}");
     let (_, latest) = post_json(
         &r,
         "/v1/ask",

@@ -19,7 +19,9 @@ use super::lexical::{
 };
 use super::params::{AskParams, AskWeights, KindWeights};
 use super::retrieve::{retrieve, Mode, RetrievedPassage};
-use super::typed::{classify, find_answer, resolve_date, QuestionShape, TypedAnswer};
+use super::typed::{
+    classify, find_answer, key_figures, resolve_date, FigureKind, QuestionShape, TypedAnswer,
+};
 use super::when::TimeScope;
 use super::{check_k, check_query, dot, Citation, FilterSpec};
 use crate::article::Article;
@@ -115,7 +117,15 @@ pub struct AskResponse {
     /// The dates the question spoke of ("in March 2026", "last year", "latest"), as applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_scope: Option<TimeScope>,
+    /// When two reports give different figures for the same thing: which is the most recent
+    /// (quoted first) and which is older.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disagreement: Option<String>,
 }
+
+/// Two sentences of different articles at least this close (cosine) that state different
+/// amounts or shares of the same kind report the same figure differently.
+pub const DISAGREE_COSINE: f32 = 0.75;
 
 /// A sentence considered for an answer or a brief.
 #[derive(Debug, Clone)]
@@ -247,7 +257,15 @@ pub(crate) fn ask_evidence(
     let lex = Lexicon::default();
     let candidates = gather_candidates(r, &lex, &hits, query_vec)?;
     let q_terms = lex.terms(question);
-    let q_entities = lex.entities(question);
+    // The words naming a period ("in February 2026") are a date window, not names the answer
+    // must contain.
+    let (scope, _) = super::when::time_scope(question, chrono::Utc::now().fixed_offset());
+    let time_words: HashSet<String> = scope.phrases.iter().flat_map(|p| lex.entities(p)).collect();
+    let q_entities: Vec<String> = lex
+        .entities(question)
+        .into_iter()
+        .filter(|e| !time_words.contains(e))
+        .collect();
     let idf = PoolIdf::new(candidates.iter().map(|c| &c.terms));
     let corpus_idf: HashMap<&str, f32> = q_terms
         .iter()
@@ -414,6 +432,7 @@ fn ask_within(
             answer: Vec::new(),
             passages,
             time_scope: None,
+            disagreement: None,
         });
     };
     let best_features = scored[best].1;
@@ -431,6 +450,7 @@ fn ask_within(
             answer: Vec::new(),
             passages,
             time_scope: None,
+            disagreement: None,
         });
     }
     if confidence < threshold {
@@ -457,8 +477,19 @@ fn ask_within(
             answer: Vec::new(),
             passages,
             time_scope: None,
+            disagreement: None,
         });
     }
+
+    // Sources that disagree on a figure: the most recent report comes first and the older one
+    // is quoted too, unless the question named its own period.
+    let named_period = time.window.after.is_some() || time.window.before.is_some();
+    let differ = if named_period {
+        None
+    } else {
+        figure_disagreement(&candidates, &scored, &order, best)
+    };
+    let best = differ.as_ref().map_or(best, |d| d.newer);
 
     // MMR for the second and third sentences: close in score, not a restatement.
     let mut chosen = vec![best];
@@ -478,6 +509,12 @@ fn ask_within(
         let mmr = p.mmr.relevance * scored[i].0 - p.mmr.redundancy * redundancy;
         if redundancy < p.mmr.restatement_cosine && !same_words && mmr > 0.0 {
             chosen.push(i);
+        }
+    }
+    if let Some(d) = &differ {
+        if !chosen.contains(&d.older) {
+            chosen.truncate(2);
+            chosen.insert(1, d.older);
         }
     }
     let answer = chosen
@@ -520,7 +557,77 @@ fn ask_within(
         answer,
         passages,
         time_scope: None,
+        disagreement: differ.map(|d| d.note),
     })
+}
+
+/// Two reports of one figure, the newer and the older, and the sentence that says so.
+struct Disagreement {
+    newer: usize,
+    older: usize,
+    note: String,
+}
+
+/// Among the sentences scoring within [`super::when::LATEST_MARGIN`] of the best, one from
+/// another dated article that says the same thing (cosine ≥ [`DISAGREE_COSINE`]) with a
+/// different first amount or share of the same kind.
+fn figure_disagreement(
+    c: &[Candidate],
+    scored: &[(f32, Features)],
+    order: &[usize],
+    best: usize,
+) -> Option<Disagreement> {
+    let figure = |i: usize| {
+        let text = c[i].text();
+        key_figures(text)
+            .into_iter()
+            .find(|(_, k)| matches!(k, FigureKind::Money | FigureKind::Percent))
+            .map(|(r, k)| (k, text[r].to_string()))
+    };
+    let (kind, fig) = figure(best)?;
+    let published_best = c[best].article.published?;
+    let floor = scored[best].0 - super::when::LATEST_MARGIN;
+    for &j in order.iter().take(10) {
+        if j == best || scored[j].0 < floor || c[j].article.id == c[best].article.id {
+            continue;
+        }
+        let Some((kj, fj)) = figure(j) else { continue };
+        let Some(published_j) = c[j].article.published else {
+            continue;
+        };
+        if kj != kind || fj == fig || published_j == published_best {
+            continue;
+        }
+        if dot(&c[j].vector, &c[best].vector) < DISAGREE_COSINE {
+            continue;
+        }
+        let (newer, older, newer_fig, older_fig) = if published_j > published_best {
+            (j, best, &fj, &fig)
+        } else {
+            (best, j, &fig, &fj)
+        };
+        let who = |i: usize| {
+            let a = &c[i].article;
+            let date = a
+                .published
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default();
+            match &a.source {
+                Some(s) => format!("{s}, {date}"),
+                None => date,
+            }
+        };
+        return Some(Disagreement {
+            newer,
+            older,
+            note: format!(
+                "Sources differ: {newer_fig} ({}) is the most recent report; {older_fig} ({}) is older.",
+                who(newer),
+                who(older)
+            ),
+        });
+    }
+    None
 }
 
 /// Per-sentence evidence for a question.
