@@ -130,6 +130,9 @@ pub enum BenchCommand {
     /// One-document POST/DELETE latency and bytes written, small vs large data dir; /v1/ask
     /// latency during a feed stream.
     Write(bench::write::BenchWriteArgs),
+    /// The read path on a real server: cold start, /v1/ask and /v1/search latency,
+    /// throughput, CPU per request and memory at several concurrency levels.
+    Serve(bench::serve::BenchServeArgs),
 }
 
 /// Runs a parsed command line; returns the exit code.
@@ -209,6 +212,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Bench(BenchCommand::Write(args)) => {
             bench::write::run_bench_write(&args, &model_dir)?
+        }
+        Command::Bench(BenchCommand::Serve(args)) => {
+            bench::serve::run_bench_serve(&args, &model_dir)?
         }
     }
     Ok(0)
