@@ -233,3 +233,36 @@ async fn the_latest_report_comes_first_and_an_older_figure_is_named() {
         "{march:#}"
     );
 }
+
+#[tokio::test]
+async fn a_period_beyond_the_first_passages_read_is_searched_again_within_it() {
+    let (_dir, engine) = engine_with(0);
+    let r = router(engine);
+    // Twelve reviews of 2026 that match the question's words closely, and one of May 2024.
+    let mut docs: Vec<Value> = (1..=12)
+        .map(|m| {
+            json!({"id": format!("rbi-2026-{m}"), "title": "RBI keeps repo rate unchanged",
+                "source": "RBI", "date": format!("2026-{:02}-05T10:00:00+05:30", m.min(11)),
+                "body": format!("The Reserve Bank of India kept the repo rate unchanged at {}.50 per cent at its policy review in month {m}. The repo rate is the rate at which the RBI lends to banks.", 5 + m % 2)})
+        })
+        .collect();
+    docs.push(json!({"id": "rbi-2024-05", "title": "Monetary policy statement",
+        "source": "RBI", "date": "2024-05-10T10:00:00+05:30",
+        "body": "The repo rate was left at 6.50 per cent by the Monetary Policy Committee. Inflation eased during the quarter."}));
+    let (status, body) = post_raw(
+        &r,
+        "/v1/documents",
+        Some("application/json"),
+        Value::Array(docs).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, resp) = post_json(
+        &r,
+        "/v1/ask",
+        json!({"question": "What was the repo rate in May 2024?", "k": 3}),
+    )
+    .await;
+    let first = &resp["answer"][0]["citation"];
+    assert_eq!(first["article_id"], "rbi-2024-05", "{resp:#}");
+}

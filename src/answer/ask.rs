@@ -416,6 +416,15 @@ fn ask_within(
 
     let passages = supporting(r, &hits, k)?;
     let Some(&best) = order.first() else {
+        // Every passage read lies outside the period the question names: read again among the
+        // articles of that period only (the window as a filter inside the searches).
+        if !candidates.is_empty() {
+            if let Some(narrowed) = time.window.narrow(&filters) {
+                if narrowed != filters {
+                    return ask_within(r, req, query_vec, &narrowed, time);
+                }
+            }
+        }
         return Ok(AskResponse {
             question: req.question.clone(),
             answered: false,

@@ -181,20 +181,28 @@ pub fn brief(r: &mut Reader, req: &BriefRequest, topic_vec: &[f32]) -> Result<Br
         filters.published_after = Some(filters.published_after.map_or(at, |a| a.max(at)));
     }
     let p = r.ranking().brief;
-    let hits = retrieve(
-        r,
-        &req.topic,
-        topic_vec,
-        p.depth,
-        &filters,
-        req.mode.unwrap_or_default(),
-    )?;
     let lex = Lexicon::default();
-    let candidates: Vec<Candidate> = gather_candidates(r, &lex, &hits, topic_vec)?
-        .into_iter()
-        .filter(|c| c.text().split_whitespace().count() >= p.min_words)
-        .filter(|c| time.window.admits(c.article.published))
-        .collect();
+    let mode = req.mode.unwrap_or_default();
+    let gather =
+        |r: &mut Reader, filters: &crate::index::Filters| -> Result<(usize, Vec<Candidate>)> {
+            let hits = retrieve(r, &req.topic, topic_vec, p.depth, filters, mode)?;
+            let all = gather_candidates(r, &lex, &hits, topic_vec)?;
+            let read = all.len();
+            let kept = all
+                .into_iter()
+                .filter(|c| c.text().split_whitespace().count() >= p.min_words)
+                .filter(|c| time.window.admits(c.article.published))
+                .collect();
+            Ok((read, kept))
+        };
+    let (read, mut candidates) = gather(r, &filters)?;
+    // Every sentence read lies outside the period the topic names: read again among that
+    // period's articles only.
+    if candidates.is_empty() && read > 0 {
+        if let Some(narrowed) = time.window.narrow(&filters) {
+            candidates = gather(r, &narrowed)?.1;
+        }
+    }
     let q_terms = lex.terms(&req.topic);
     let idf = PoolIdf::new(candidates.iter().map(|c| &c.terms));
     let relevance: Vec<f32> = candidates

@@ -280,6 +280,23 @@ impl Bounds {
     }
 }
 
+impl Bounds {
+    /// `filters` further bounded to the range (`None` when the range is open on both sides).
+    pub fn narrow(&self, filters: &crate::index::Filters) -> Option<crate::index::Filters> {
+        if self.after.is_none() && self.before.is_none() {
+            return None;
+        }
+        let mut f = filters.clone();
+        if let Some(a) = self.after {
+            f.published_after = Some(f.published_after.map_or(a, |x| x.max(a)));
+        }
+        if let Some(z) = self.before {
+            f.published_before = Some(f.published_before.map_or(z, |x| x.min(z)));
+        }
+        Some(f)
+    }
+}
+
 /// What a request says about time.
 #[derive(Debug, Clone, Default)]
 pub struct RequestTime {
