@@ -178,7 +178,7 @@ pub fn brief(r: &mut Reader, req: &BriefRequest, topic_vec: &[f32]) -> Result<Br
         let at = chrono::DateTime::from_timestamp(ts, 0)
             .map(|d| d.fixed_offset())
             .ok_or_else(|| Error::invalid("invalid_time", "since is out of range"))?;
-        filters.published_after = Some(filters.published_after.map_or(at, |a| a.max(at)));
+        filters = filters.within(Some(at), None);
     }
     let p = r.ranking().brief;
     let lex = Lexicon::default();
@@ -339,14 +339,7 @@ pub fn brief(r: &mut Reader, req: &BriefRequest, topic_vec: &[f32]) -> Result<Br
                 of.insert(c.article.id.clone(), sid);
                 info.entry(sid).or_insert_with(|| {
                     let s = book.summary(sid);
-                    let leads = book
-                        .members(sid)
-                        .into_iter()
-                        .filter_map(|m| {
-                            let lead = book.link(&m.article_id)?.features.lead?;
-                            Some((m.article_id, lead))
-                        })
-                        .collect();
+                    let leads = book.member_leads(sid);
                     match s {
                         Some(s) => (s.headline, s.sources, s.articles, leads),
                         None => (String::new(), 1, 1, leads),

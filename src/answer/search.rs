@@ -267,7 +267,9 @@ pub fn search(r: &mut Reader, req: &SearchRequest, query_vec: &[f32]) -> Result<
 fn hit_facets(r: &Reader, hits: &[SearchHit], asked: &[FacetName]) -> HitFacets {
     use std::collections::BTreeMap;
     let mut seen = HashSet::new();
-    let mut counts: [BTreeMap<String, u64>; 3] = Default::default();
+    let mut sources = BTreeMap::<String, u64>::new();
+    let mut categories = BTreeMap::<String, u64>::new();
+    let mut entities = BTreeMap::<String, u64>::new();
     let book = r.engine().stories();
     for h in hits {
         let id = &h.citation.article_id;
@@ -275,35 +277,28 @@ fn hit_facets(r: &Reader, hits: &[SearchHit], asked: &[FacetName]) -> HitFacets 
             continue;
         }
         if let Some(s) = &h.citation.source {
-            *counts[0].entry(s.clone()).or_default() += 1;
+            *sources.entry(s.clone()).or_default() += 1;
         }
         if let Some(c) = &h.category {
-            *counts[1].entry(c.clone()).or_default() += 1;
+            *categories.entry(c.clone()).or_default() += 1;
         }
         for n in book
             .link(id)
             .map(|l| l.features.names.as_slice())
             .unwrap_or(&[])
         {
-            *counts[2].entry(n.clone()).or_default() += 1;
+            *entities.entry(n.clone()).or_default() += 1;
         }
     }
-    let ranked = |m: &BTreeMap<String, u64>| {
-        let mut v: Vec<crate::engine::FacetValue> = m
-            .iter()
-            .map(|(name, &count)| crate::engine::FacetValue {
-                name: name.clone(),
-                count,
-            })
-            .collect();
-        v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
-        v
+    let want = |f: FacetName, m: BTreeMap<String, u64>| {
+        asked
+            .contains(&f)
+            .then(|| crate::engine::ranked_facet_values(m))
     };
-    let want = |f: FacetName, i: usize| asked.contains(&f).then(|| ranked(&counts[i]));
     HitFacets {
-        source: want(FacetName::Source, 0),
-        category: want(FacetName::Category, 1),
-        entity: want(FacetName::Entity, 2),
+        source: want(FacetName::Source, sources),
+        category: want(FacetName::Category, categories),
+        entity: want(FacetName::Entity, entities),
     }
 }
 

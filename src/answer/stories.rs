@@ -212,19 +212,25 @@ pub fn list(
             return Err(Error::invalid("invalid_time", "since is later than until"));
         }
     }
-    let mut listed = r.engine().stories().list(since, until);
-    if let Some(text) = q.q.as_deref() {
-        check_query(text, "query")?;
-        let terms = crate::index::analyzer::query_terms(text);
+    // A query narrows the stories before they are summarised.
+    let terms = match q.q.as_deref() {
+        Some(text) => {
+            check_query(text, "query")?;
+            Some(crate::index::analyzer::query_terms(text))
+        }
+        None => None,
+    };
+    let listed = {
         let book = r.engine().stories();
-        listed.retain(|s| {
-            query_vec.is_some_and(|v| {
-                book.query_fit(s.id, v, &terms).is_some_and(|(cos, lex)| {
+        book.list_where(since, until, |id| match &terms {
+            None => true,
+            Some(terms) => query_vec.is_some_and(|v| {
+                book.query_fit(id, v, terms).is_some_and(|(cos, lex)| {
                     cos >= STORY_QUERY_MIN_COSINE || lex >= STORY_QUERY_MIN_TERMS
                 })
-            })
-        });
-    }
+            }),
+        })
+    };
     let total = listed.len();
     let mut stories = Vec::with_capacity(k.min(total));
     for s in listed.iter().take(k) {

@@ -99,37 +99,23 @@ fn date_at(
 ) -> Option<(DateTime<FixedOffset>, usize)> {
     let w = |k: usize| words.get(i + k).map(String::as_str).unwrap_or("");
     let pick = |r: (DateTime<FixedOffset>, DateTime<FixedOffset>)| if end { r.1 } else { r.0 };
+    let day = |d: NaiveDate| {
+        if end {
+            day_end(d, tz)
+        } else {
+            day_start(d, tz)
+        }
+    };
     if let Ok(d) = NaiveDate::parse_from_str(w(0), "%Y-%m-%d") {
-        return Some((
-            if end {
-                day_end(d, tz)
-            } else {
-                day_start(d, tz)
-            },
-            1,
-        ));
+        return Some((day(d), 1));
     }
-    if let (Some(d), Some(m), Some(y)) = (day_of(w(0)), english_month(w(1)), year_of(w(2))) {
-        let d = NaiveDate::from_ymd_opt(y, m, d)?;
-        return Some((
-            if end {
-                day_end(d, tz)
-            } else {
-                day_start(d, tz)
-            },
-            3,
-        ));
-    }
-    if let (Some(m), Some(d), Some(y)) = (english_month(w(0)), day_of(w(1)), year_of(w(2))) {
-        let d = NaiveDate::from_ymd_opt(y, m, d)?;
-        return Some((
-            if end {
-                day_end(d, tz)
-            } else {
-                day_start(d, tz)
-            },
-            3,
-        ));
+    // "18 March 2026", then "March 18 2026".
+    let day_month = (day_of(w(0)), english_month(w(1)));
+    let month_day = (day_of(w(1)), english_month(w(0)));
+    for (d, m) in [day_month, month_day] {
+        if let (Some(d), Some(m), Some(y)) = (d, m, year_of(w(2))) {
+            return Some((day(NaiveDate::from_ymd_opt(y, m, d)?), 3));
+        }
     }
     if let (Some(m), Some(y)) = (english_month(w(0)), year_of(w(1))) {
         return Some((pick(month_range(y, m, tz)?), 2));
@@ -143,7 +129,7 @@ fn date_at(
             if b.len() == 2 && z == (y + 1) % 100 {
                 let first = day_start(NaiveDate::from_ymd_opt(y, 4, 1)?, tz);
                 let last = day_end(NaiveDate::from_ymd_opt(y + 1, 3, 31)?, tz);
-                return Some((if end { last } else { first }, 1));
+                return Some((pick((first, last)), 1));
             }
         }
     }
@@ -286,14 +272,7 @@ impl Bounds {
         if self.after.is_none() && self.before.is_none() {
             return None;
         }
-        let mut f = filters.clone();
-        if let Some(a) = self.after {
-            f.published_after = Some(f.published_after.map_or(a, |x| x.max(a)));
-        }
-        if let Some(z) = self.before {
-            f.published_before = Some(f.published_before.map_or(z, |x| x.min(z)));
-        }
-        Some(f)
+        Some(filters.clone().within(self.after, self.before))
     }
 }
 
@@ -326,7 +305,7 @@ pub fn request_time(
     let anchor = now.unwrap_or_else(|| chrono::Utc::now().fixed_offset());
     let (mut scope, window) = time_scope(question, anchor);
     if let Some(n) = now {
-        filters.published_before = Some(filters.published_before.map_or(n, |x| x.min(n)));
+        *filters = std::mem::take(filters).within(None, Some(n));
         let before = window.before.map_or(n, |x| x.min(n));
         scope.before = Some(before.to_rfc3339());
     }

@@ -192,7 +192,15 @@ fn remote<Req: Serialize, Resp: DeserializeOwned>(
     if let Some(k) = &common.key {
         call = call.set("Authorization", &format!("Bearer {k}"));
     }
-    match call.send_json(serde_json::to_value(req)?) {
+    reply(call.send_json(serde_json::to_value(req)?), &url)
+}
+
+/// A server's answer as `Resp`, or its error body (`{"error":{"code","message"}}`) as an error.
+fn reply<Resp: DeserializeOwned>(
+    result: Result<ureq::Response, ureq::Error>,
+    url: &str,
+) -> anyhow::Result<Resp> {
+    match result {
         Ok(resp) => Ok(resp.into_json()?),
         Err(ureq::Error::Status(code, resp)) => {
             let body: serde_json::Value = resp.into_json().unwrap_or_default();
@@ -456,16 +464,7 @@ fn remote_get<Resp: DeserializeOwned>(
     if let Some(k) = &common.key {
         call = call.set("Authorization", &format!("Bearer {k}"));
     }
-    match call.call() {
-        Ok(resp) => Ok(resp.into_json()?),
-        Err(ureq::Error::Status(code, resp)) => {
-            let body: serde_json::Value = resp.into_json().unwrap_or_default();
-            let msg = body["error"]["message"].as_str().unwrap_or("").to_string();
-            let c = body["error"]["code"].as_str().unwrap_or("").to_string();
-            anyhow::bail!("server answered {code} {c}: {msg}")
-        }
-        Err(e) => anyhow::bail!("cannot reach {url}: {e}"),
-    }
+    reply(call.call(), &url)
 }
 
 /// Runs `newsdesk summarize`.

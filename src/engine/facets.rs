@@ -112,7 +112,7 @@ fn rfc3339(ts: i64) -> Option<String> {
 }
 
 /// Values by count, highest first; equal counts in name order.
-fn ranked(counts: BTreeMap<String, u64>) -> Vec<FacetValue> {
+pub(crate) fn ranked(counts: BTreeMap<String, u64>) -> Vec<FacetValue> {
     let mut v: Vec<FacetValue> = counts
         .into_iter()
         .map(|(name, count)| FacetValue { name, count })

@@ -12,6 +12,7 @@ mod facets;
 mod reader;
 
 use checkpoint::Checkpointer;
+pub(crate) use facets::ranked as ranked_facet_values;
 pub use facets::{DateRange, FacetValue, Facets};
 pub use reader::Reader;
 

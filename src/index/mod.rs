@@ -43,6 +43,22 @@ pub struct Filters {
 }
 
 impl Filters {
+    /// These filters, further bounded to `after..=before`: each bound kept where it is the
+    /// narrower one.
+    pub fn within(
+        mut self,
+        after: Option<DateTime<FixedOffset>>,
+        before: Option<DateTime<FixedOffset>>,
+    ) -> Filters {
+        if let Some(a) = after {
+            self.published_after = Some(self.published_after.map_or(a, |x| x.max(a)));
+        }
+        if let Some(z) = before {
+            self.published_before = Some(self.published_before.map_or(z, |x| x.min(z)));
+        }
+        self
+    }
+
     pub fn is_empty(&self) -> bool {
         self.published_after.is_none()
             && self.published_before.is_none()

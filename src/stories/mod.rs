@@ -336,8 +336,6 @@ pub struct Assignment {
     pub story: u64,
     /// The article it reprints.
     pub duplicate_of: Option<String>,
-    /// True when the article starts the story.
-    pub new_story: bool,
 }
 
 /// A story as listed.
@@ -420,11 +418,6 @@ impl StoryBook {
         book
     }
 
-    /// The settings.
-    pub fn params(&self) -> &StoryParams {
-        &self.params
-    }
-
     /// Number of stories.
     pub fn len(&self) -> usize {
         self.stories.len()
@@ -446,14 +439,12 @@ impl StoryBook {
         (1.0 + (n + 1.0) / (df + 1.0)).ln()
     }
 
-    /// Idf-weighted share of `terms` that the story's members use (each term counting by the
-    /// share of members using it).
-    fn lexical(&self, terms: &[String], story: &Story) -> f32 {
+    /// Weighted share of `weighted` terms that the story's members use, each term counting by
+    /// the share of members using it.
+    fn member_share<'t>(weighted: impl Iterator<Item = (&'t str, f32)>, story: &Story) -> f32 {
         let n = story.members.len().max(1) as f32;
-        let mut total = 0.0;
-        let mut hit = 0.0;
-        for t in terms {
-            let w = self.idf(t);
+        let (mut total, mut hit) = (0.0, 0.0);
+        for (t, w) in weighted {
             total += w;
             hit += w * (*story.terms.get(t).unwrap_or(&0) as f32 / n).min(1.0);
         }
@@ -462,6 +453,11 @@ impl StoryBook {
         } else {
             0.0
         }
+    }
+
+    /// Idf-weighted share of `terms` that the story's members use.
+    fn lexical(&self, terms: &[String], story: &Story) -> f32 {
+        Self::member_share(terms.iter().map(|t| (t.as_str(), self.idf(t))), story)
     }
 
     /// How well an article fits a story: mean cosine to the members plus the weighted share of
@@ -509,7 +505,6 @@ impl StoryBook {
                 return Assignment {
                     story: link.story,
                     duplicate_of: Some(orig),
-                    new_story: false,
                 };
             }
         }
@@ -524,12 +519,10 @@ impl StoryBook {
             Some((score, sid)) if score >= self.params.join_threshold => Assignment {
                 story: sid,
                 duplicate_of: None,
-                new_story: false,
             },
             _ => Assignment {
                 story: self.next_id,
                 duplicate_of: None,
-                new_story: true,
             },
         }
     }
@@ -560,21 +553,15 @@ impl StoryBook {
     fn story_similarity(&self, a: &Story, b: &Story) -> f32 {
         let (na, nb) = (a.members.len().max(1) as f32, b.members.len().max(1) as f32);
         let cos = crate::index::dot(&a.sum, &b.sum) / (na * nb);
-        let directed = |x: &Story, nx: f32, y: &Story, ny: f32| {
-            let mut total = 0.0;
-            let mut hit = 0.0;
-            for (t, &c) in &x.terms {
-                let w = self.idf(t) * c as f32 / nx;
-                total += w;
-                hit += w * (*y.terms.get(t).unwrap_or(&0) as f32 / ny).min(1.0);
-            }
-            if total > 0.0 {
-                hit / total
-            } else {
-                0.0
-            }
+        // The terms of `x`, weighted by idf and by the share of x's members using them.
+        let directed = |x: &Story, nx: f32, y: &Story| {
+            let weighted = x
+                .terms
+                .iter()
+                .map(|(t, &c)| (t.as_str(), self.idf(t) * c as f32 / nx));
+            Self::member_share(weighted, y)
         };
-        let lex = 0.5 * (directed(a, na, b, nb) + directed(b, nb, a, na));
+        let lex = 0.5 * (directed(a, na, b) + directed(b, nb, a));
         cos + self.params.lexical_weight * lex
     }
 
@@ -814,6 +801,17 @@ impl StoryBook {
         self.stories.get(&story).map(|s| s.members.len())
     }
 
+    /// The lead sentence of each member of a story that has one (in id order).
+    pub fn member_leads(&self, story: u64) -> Vec<(String, Span)> {
+        let Some(s) = self.stories.get(&story) else {
+            return Vec::new();
+        };
+        s.members
+            .iter()
+            .filter_map(|id| Some((id.clone(), self.links.get(id)?.features.lead?)))
+            .collect()
+    }
+
     /// Members of a story, oldest first.
     pub fn members(&self, story: u64) -> Vec<StoryMember> {
         let Some(s) = self.stories.get(&story) else {
@@ -889,9 +887,20 @@ impl StoryBook {
     /// Every story with a member in `[since, until]` (Unix seconds, inclusive; `None` is
     /// open), most covered first (sources, then articles), then most recent.
     pub fn list(&self, since: Option<i64>, until: Option<i64>) -> Vec<StorySummary> {
+        self.list_where(since, until, |_| true)
+    }
+
+    /// [`StoryBook::list`] of the stories `keep` accepts (asked before any summary is made).
+    pub fn list_where(
+        &self,
+        since: Option<i64>,
+        until: Option<i64>,
+        keep: impl Fn(u64) -> bool,
+    ) -> Vec<StorySummary> {
         let mut out: Vec<StorySummary> = self
             .stories
             .iter()
+            .filter(|(&id, _)| keep(id))
             .filter(|(_, s)| {
                 s.members.iter().any(|m| {
                     self.links.get(m).is_some_and(|l| {

@@ -1602,37 +1602,36 @@ pub fn run_eval_duplicates(files: &[PathBuf], verbose: bool) -> anyhow::Result<(
         );
     }
     if verbose {
-        let mut pos: Vec<&Pair> = pairs
-            .iter()
-            .filter(|p| p.kind.label() == Label::Positive)
-            .collect();
-        pos.sort_by(|x, y| x.sim.total_cmp(&y.sim).then(x.a.cmp(&y.a)));
+        // The ten pairs of one label nearest the threshold from the wrong side.
+        let show = |title: &str, label: Label, lowest_first: bool| {
+            let mut v: Vec<&Pair> = pairs.iter().filter(|p| p.kind.label() == label).collect();
+            v.sort_by(|x, y| {
+                let by_sim = x.sim.total_cmp(&y.sim);
+                if lowest_first {
+                    by_sim
+                } else {
+                    by_sim.reverse()
+                }
+                .then(x.a.cmp(&y.a))
+            });
+            println!("{title}:");
+            for p in v.iter().take(10) {
+                println!(
+                    "  {:.3} (exact {:.3}) {:<14} {}",
+                    p.sim,
+                    p.exact,
+                    p.kind.key(),
+                    pair_ids(&docs, p)
+                );
+            }
+        };
         println!();
-        println!("hardest positives (lowest similarity):");
-        for p in pos.iter().take(10) {
-            println!(
-                "  {:.3} (exact {:.3}) {:<12} {}",
-                p.sim,
-                p.exact,
-                p.kind.key(),
-                pair_ids(&docs, p)
-            );
-        }
-        let mut neg: Vec<&Pair> = pairs
-            .iter()
-            .filter(|p| p.kind.label() == Label::Negative)
-            .collect();
-        neg.sort_by(|x, y| y.sim.total_cmp(&x.sim).then(x.a.cmp(&y.a)));
-        println!("highest-similarity negatives:");
-        for p in neg.iter().take(10) {
-            println!(
-                "  {:.3} (exact {:.3}) {:<14} {}",
-                p.sim,
-                p.exact,
-                p.kind.key(),
-                pair_ids(&docs, p)
-            );
-        }
+        show(
+            "hardest positives (lowest similarity)",
+            Label::Positive,
+            true,
+        );
+        show("highest-similarity negatives", Label::Negative, false);
         let mut data: Vec<&Pair> = pairs.iter().filter(|p| p.kind == Kind::InData).collect();
         data.sort_by(|x, y| y.sim.total_cmp(&x.sim).then(x.a.cmp(&y.a)));
         println!("overlaps in the data (unlabelled):");
