@@ -20,7 +20,8 @@ use super::lexical::{
 use super::params::{AskParams, AskWeights, KindWeights};
 use super::retrieve::{retrieve, Mode, RetrievedPassage};
 use super::typed::{
-    classify, find_answer, key_figures, resolve_date, FigureKind, QuestionShape, TypedAnswer,
+    classify, find_answer, key_figures, resolve_date, FigureKind, QuestionShape, QuestionType,
+    TypedAnswer,
 };
 use super::when::TimeScope;
 use super::{check_k, check_query, dot, Citation, FilterSpec};
@@ -273,11 +274,15 @@ pub(crate) fn ask_evidence(
         .zip(r.bm25_idf(&q_terms)?)
         .collect();
     let bigrams = lex.bigrams(question);
-    let kind = answer_kind(question);
     let shape = classify(question);
+    // "What were India's imports …" asks for an amount though no "how much" says so.
+    let kind = answer_kind(question).or(match shape.qtype {
+        QuestionType::HowMany | QuestionType::HowMuch => Some(AnswerKind::Quantity),
+        _ => None,
+    });
     let typed: Vec<Option<TypedAnswer>> = candidates
         .iter()
-        .map(|c| find_answer(&shape, c.text(), question))
+        .map(|c| find_answer(&shape, c.text()))
         .collect();
 
     // A sentence inside an article about the question's entities is about them too, even when
@@ -340,6 +345,12 @@ pub(crate) fn ask_evidence(
                 lead: 1.0 / (1.0 + c.index as f32),
                 kind: kind.filter(|&k| has_answer_kind(k, c.text(), question)),
                 typed: t.as_ref().map(|t| t.strength).unwrap_or(0.0),
+                typed_related: f32::from(u8::from(t.as_ref().is_some_and(|t| t.related))),
+                typed_gap: if shape.typed() {
+                    1.0 - t.as_ref().map(|t| t.strength).unwrap_or(0.0)
+                } else {
+                    0.0
+                },
                 untyped_lead: if shape.typed() && t.is_none() && c.index == 0 {
                     1.0
                 } else {
@@ -447,7 +458,7 @@ fn ask_within(
     let best_features = scored[best].1;
     let confidence = p.confidence.of(scored[best].0, &best_features);
     let threshold = p.confidence.threshold;
-    if shape.declines_without_answer() && typed[best].is_none() {
+    if shape.declines_without_answer(typed[best].as_ref()) {
         return Ok(AskResponse {
             question: req.question.clone(),
             answered: false,
@@ -668,6 +679,11 @@ pub struct Features {
     /// How plainly the sentence holds an answer of the question's type (0 when it holds none,
     /// see `answer::typed`).
     pub typed: f32,
+    /// 1 when that answer stands next to what the question asks about (`TypedAnswer::related`).
+    pub typed_related: f32,
+    /// For a typed question, 1 − the strength of the sentence's typed answer (1 when it holds
+    /// none); 0 for other questions. Used by the confidence.
+    pub typed_gap: f32,
     /// 1 for an article's first sentence that holds no answer of the wanted type (a lead that
     /// restates the question's topic), else 0.
     pub untyped_lead: f32,
@@ -700,6 +716,7 @@ impl Features {
             + w.lead * self.lead
             + self.kind.map(|k| w.kind.of(k)).unwrap_or(0.0)
             + w.typed * self.typed
+            + w.typed_related * self.typed_related
             - w.untyped_lead * self.untyped_lead
     }
 }
@@ -741,6 +758,8 @@ mod tests {
             lead: 0.5,
             kind: None,
             typed: 0.0,
+            typed_related: 0.0,
+            typed_gap: 0.0,
             untyped_lead: 0.0,
         }
     }
@@ -778,5 +797,12 @@ mod tests {
         };
         assert!(after_subject.score(w) > mid.score(w));
         assert!(conf(&after_subject) > c_mid);
+        // A typed question ("how many …") whose sentence holds no answer of that type is less
+        // likely answered by it than the same sentence with a plain answer.
+        let untyped = Features {
+            typed_gap: 1.0,
+            ..good
+        };
+        assert!(conf(&untyped) < conf(&good));
     }
 }

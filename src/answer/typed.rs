@@ -41,6 +41,15 @@ pub struct QuestionShape {
     pub list: bool,
     /// The words after the wh-phrase, lower-cased, function words dropped.
     pub focus: Vec<String>,
+    /// The focus as matched against a sentence's words (stems and acronyms).
+    matcher: Focus,
+    /// Every word of the question, lower-cased (a span it already holds is no answer).
+    asked: HashSet<String>,
+    /// The preposition a date answer should follow ("until when" → "until"), if the question
+    /// puts one before its wh-word.
+    date_cue: Option<&'static str>,
+    /// The wh-phrase as written ("how much", "what"; empty when there is none).
+    wh: &'static str,
 }
 
 impl QuestionShape {
@@ -57,12 +66,23 @@ impl QuestionShape {
         ) || (self.qtype == QuestionType::Which && self.list)
     }
 
-    /// Whether a best sentence without a typed answer means the corpus does not say: counts
-    /// and amounts, which are recognised reliably. A missing name, date or place is more often
-    /// a recognition miss than a missing answer (SQuAD dev: declining those cost 3.5 points of
-    /// answer-sentence hit@1), so those questions are answered and ranked instead.
-    pub fn declines_without_answer(&self) -> bool {
-        self.qtype == QuestionType::HowMany
+    /// Whether a best sentence holding `answer` (the typed answer found in it, if any) means
+    /// the corpus does not say: a count question without a number, an amount question without
+    /// money, a measure or a share (a bare count: "125 representatives" for "how much has SIDBI
+    /// sanctioned"), a list question without a list. Those are recognised reliably. A missing
+    /// name, date or place is more often a recognition miss than a missing answer (SQuAD dev:
+    /// declining those cost 3.5 points of answer-sentence hit@1), so those questions are
+    /// answered and ranked instead.
+    pub fn declines_without_answer(&self, answer: Option<&TypedAnswer>) -> bool {
+        match self.qtype {
+            QuestionType::HowMany => answer.is_none(),
+            // Only a literal "how much": "what was the population of …" is answered by a bare
+            // number.
+            QuestionType::HowMuch if self.wh == "how much" => {
+                answer.is_none_or(|a| a.strength < WEAK_AMOUNT)
+            }
+            _ => false,
+        }
     }
 
     /// What a typed question wants, in words ("a person's name").
@@ -79,6 +99,9 @@ impl QuestionShape {
         }
     }
 }
+
+/// Below this strength an amount is a bare, uncounted number (see `amounts`).
+const WEAK_AMOUNT: f32 = 0.3;
 
 /// Words that never make a question's focus.
 const FOCUS_STOP: &[&str] = &[
@@ -186,19 +209,19 @@ fn lower_words(text: &str) -> Vec<String> {
 /// Classifies a question by its first wh-phrase (anywhere: "Roughly how many …").
 pub fn classify(question: &str) -> QuestionShape {
     let words = lower_words(question);
-    let mut found: Option<(usize, usize, QuestionType)> = None;
+    let mut found: Option<(usize, usize, QuestionType, &'static str)> = None;
     'outer: for i in 0..words.len() {
         for &(phrase, t) in WH {
             let p: Vec<&str> = phrase.split(' ').collect();
             if words.len() >= i + p.len()
                 && words[i..i + p.len()].iter().zip(&p).all(|(a, b)| a == b)
             {
-                found = Some((i, p.len(), t));
+                found = Some((i, p.len(), t, phrase));
                 break 'outer;
             }
         }
     }
-    let (at, len, mut qtype) = found.unwrap_or((0, 0, QuestionType::What));
+    let (at, len, mut qtype, wh) = found.unwrap_or((0, 0, QuestionType::What, ""));
     let rest = &words[(at + len).min(words.len())..];
     let content: Vec<&String> = rest
         .iter()
@@ -213,12 +236,7 @@ pub fn classify(question: &str) -> QuestionShape {
             )
         }) {
             qtype = QuestionType::Why;
-        } else if rest.iter().take(2).any(|w| {
-            matches!(
-                w.as_str(),
-                "amount" | "value" | "size" | "level" | "rate" | "percentage" | "outlay"
-            )
-        }) {
+        } else if asks_amount(rest) {
             qtype = QuestionType::HowMuch;
         }
     }
@@ -228,12 +246,194 @@ pub fn classify(question: &str) -> QuestionShape {
         QuestionType::Who => matches!(next, "were" | "are" | "attended" | "participated"),
         _ => false,
     };
-    let focus = rest
+    let focus: Vec<String> = rest
         .iter()
         .filter(|w| !FOCUS_STOP.contains(&w.as_str()))
         .cloned()
         .collect();
-    QuestionShape { qtype, list, focus }
+    let date_cue = at
+        .checked_sub(1)
+        .and_then(|p| DATE_CUES.iter().find(|(w, _)| *w == words[p]))
+        .map(|(_, cue)| *cue);
+    QuestionShape {
+        qtype,
+        list,
+        matcher: Focus::of(&focus),
+        focus,
+        asked: words.into_iter().collect(),
+        date_cue,
+        wh,
+    }
+}
+
+/// Nouns of things measured in amounts: "What were India's imports in July?", "What stake would
+/// Fiat hold?", "What is the value of the contract?" ask for an amount.
+const AMOUNT_NOUNS: &[&str] = &[
+    "amount",
+    "value",
+    "size",
+    "level",
+    "rate",
+    "percentage",
+    "outlay",
+    "stake",
+    "capacity",
+    "cost",
+    "price",
+    "worth",
+    "budget",
+    "turnover",
+    "revenue",
+    "import",
+    "export",
+    "inflow",
+    "outflow",
+    "investment",
+    "allocation",
+    "output",
+    "sale",
+    "profit",
+    "deficit",
+    "surplus",
+    "income",
+    "gdp",
+    "inflation",
+    "population",
+    "reserve",
+    "valuation",
+    "tariff",
+];
+
+/// Words that end the noun phrase a "what" question asks about.
+const PHRASE_END: &[&str] = &[
+    "of", "in", "for", "by", "to", "from", "during", "after", "under", "on", "at", "with", "did",
+    "does", "do", "would", "will", "has", "have", "had", "that", "which",
+];
+
+/// True when the words after "what" name an amount: the question's noun phrase ("the value",
+/// "India's total imports"), directly or after a copula, holds an amount noun.
+fn asks_amount(rest: &[String]) -> bool {
+    let start =
+        usize::from(rest.first().is_some_and(|w| {
+            matches!(w.as_str(), "is" | "was" | "were" | "are" | "will" | "would")
+        }));
+    rest.iter()
+        .skip(start)
+        .take_while(|w| !PHRASE_END.contains(&w.as_str()))
+        .take(7)
+        .any(|w| {
+            let w = w.trim_end_matches("'s");
+            AMOUNT_NOUNS.contains(&w)
+                || w.strip_suffix('s')
+                    .is_some_and(|s| AMOUNT_NOUNS.contains(&s))
+        })
+}
+
+/// Prepositions a question may put before its wh-word, with the word a date answer follows.
+const DATE_CUES: &[(&str, &str)] = &[
+    ("until", "until"),
+    ("till", "until"),
+    ("since", "since"),
+    ("from", "since"),
+    ("by", "by"),
+    ("before", "before"),
+    ("after", "after"),
+];
+
+/// Words before a date that carry a cue's meaning ("with effect from 2021-22" is "since").
+fn cue_words(cue: &str) -> &'static [&'static str] {
+    match cue {
+        "until" => &["until", "till", "upto", "up"],
+        "since" => &["since", "from"],
+        "by" => &["by", "before"],
+        "before" => &["before", "by"],
+        "after" => &["after", "from"],
+        _ => &[],
+    }
+}
+
+/// The question's focus as matched against sentence words: crude stems, and the initials of
+/// runs of focus words ("chairman and managing director" → CMD, MD), matched only by words
+/// written in capitals.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Focus {
+    stems: HashSet<String>,
+    acronyms: HashSet<String>,
+    /// The stem of the first amount noun ("imports", "capacity", "value"), if any.
+    measure: Option<String>,
+}
+
+impl Focus {
+    fn of(focus: &[String]) -> Focus {
+        let stems = focus.iter().map(|f| stem_word(f)).collect();
+        let letters: Vec<char> = focus
+            .iter()
+            .filter_map(|w| w.chars().next())
+            .filter(char::is_ascii_alphabetic)
+            .collect();
+        let mut acronyms = HashSet::new();
+        for len in 2..=4 {
+            for w in letters.windows(len) {
+                acronyms.insert(w.iter().collect::<String>());
+            }
+        }
+        let measure = focus
+            .iter()
+            .map(|w| stem_word(w.trim_end_matches("'s")))
+            .find(|w| AMOUNT_NOUNS.iter().any(|n| stem_word(n) == *w));
+        Focus {
+            stems,
+            acronyms,
+            measure,
+        }
+    }
+
+    fn has_stem(&self, stem: &str) -> bool {
+        self.stems.contains(stem)
+    }
+
+    /// Whether the question asks about an office ("Who is the chairman of …").
+    fn names_office(&self) -> bool {
+        const ROLES: &[&str] = &[
+            "secretary",
+            "minister",
+            "chairman",
+            "chairperson",
+            "director",
+            "president",
+            "ceo",
+            "governor",
+            "spokesperson",
+            "commissioner",
+            "founder",
+        ];
+        ROLES.iter().any(|o| self.stems.contains(&stem_word(o)))
+    }
+
+    /// Words a focus noun is also written as ("companies" ~ "corporate", "firms").
+    fn matches(&self, word: &str) -> bool {
+        let s = stem_word(word);
+        if self.stems.contains(&s) {
+            return true;
+        }
+        if word.len() >= 2
+            && word.chars().all(|c| c.is_ascii_uppercase())
+            && self.acronyms.contains(&word.to_ascii_lowercase())
+        {
+            return true;
+        }
+        const SAME: &[(&str, &[&str])] = &[
+            ("compan", &["corporat", "firm"]),
+            (
+                "organisation",
+                &["organization", "bod", "bodi", "association"],
+            ),
+            ("countr", &["nation"]),
+            ("state", &["states"]),
+        ];
+        SAME.iter()
+            .any(|(f, alts)| self.stems.contains(*f) && alts.iter().any(|a| s.starts_with(a)))
+    }
 }
 
 /// A word or a mark of a sentence, with its byte range.
@@ -301,7 +501,7 @@ fn tokens(text: &str) -> Vec<Tok<'_>> {
 
 /// Honorifics dropped from the front of a name.
 const TITLES: &[&str] = &[
-    "shri", "smt", "dr", "mr", "mrs", "ms", "prof", "sri", "hon'ble", "justice",
+    "shri", "sh", "smt", "dr", "mr", "mrs", "ms", "prof", "sri", "hon'ble", "justice",
 ];
 /// Office words that, after a name and a comma, mark it as a person's.
 const OFFICES: &[&str] = &[
@@ -395,7 +595,10 @@ const SCALES: &[&str] = &[
 const UNITS: &[&str] = &[
     "%", "per", "percent", "tonnes", "tonne", "tons", "mt", "mw", "gw", "kw", "km", "kg",
     "hectares", "acres", "units", "dollars", "rupees", "years", "months", "days", "hours",
-    "points", "bps", "basis",
+    "points", "bps", "basis", "euros", "euro", "pounds", "yen", "yuan", "gwh", "mwh", "bu",
+    "miles", "mile", "feet", "ft", "foot", "metres", "meters", "metre", "meter", "inches",
+    "square", "sq", "cubic", "litres", "liters", "gallons", "barrels", "ounces", "degrees",
+    "times", "watts", "kwh", "mph", "calories", "lbs", "grams",
 ];
 /// Marks and words of currency before an amount.
 const CURRENCIES: &[&str] = &["₹", "$", "€", "£", "rs", "rs.", "inr", "usd", "us$", "us"];
@@ -494,7 +697,11 @@ pub fn key_figures(sentence: &str) -> Vec<(Range<usize>, FigureKind)> {
             i += 1;
             continue;
         }
-        let start = if prev_cur { i - 1 } else { i };
+        // "US$ 95.16": the currency may be two marks.
+        let mut start = i;
+        while start > 0 && i - start < 2 && CURRENCIES.contains(&toks[start - 1].lower().as_str()) {
+            start -= 1;
+        }
         let mut end = i + 1;
         let mut money = prev_cur;
         while end < toks.len() && SCALES.contains(&toks[end].lower().as_str()) {
@@ -556,38 +763,43 @@ pub struct TypedAnswer {
     pub range: Range<usize>,
     /// How plainly it answers, in (0, 1]: 1 when it stands in relation to the question's focus.
     pub strength: f32,
+    /// True when it stands next to what the question asks about: "chaired by X" for "who
+    /// chaired", "corporate participants included A, B" for "which companies", "imports …
+    /// US$ 95 billion" for "what were the imports", "until 10 September" for "until when".
+    pub related: bool,
 }
 
-/// The best answer of the question's type in `sentence`, if any; `question` is the question's
-/// text (a span it already holds is no answer).
-pub fn find_answer(shape: &QuestionShape, sentence: &str, question: &str) -> Option<TypedAnswer> {
+/// A span of tokens, how plainly it answers, and whether it stands in relation to the focus.
+type Found = (Range<usize>, f32, bool);
+
+/// The best answer of the question's type in `sentence`, if any (a span the question already
+/// holds is no answer).
+pub fn find_answer(shape: &QuestionShape, sentence: &str) -> Option<TypedAnswer> {
     let toks = tokens(sentence);
-    let asked: HashSet<String> = lower_words(question).into_iter().collect();
-    let focus: HashSet<String> = shape.focus.iter().map(|f| stem_word(f)).collect();
+    let (asked, focus) = (&shape.asked, &shape.matcher);
     let found = match shape.qtype {
-        QuestionType::Who => persons(&toks, &asked, &focus, shape.list),
+        QuestionType::Who => persons(&toks, asked, focus, shape.list),
         QuestionType::Which => {
             if shape.list {
-                lists(&toks, &asked, &focus)
+                lists(&toks, asked, focus)
             } else {
-                names(&toks, &asked, &focus)
+                names(&toks, asked, focus)
             }
         }
-        QuestionType::HowMany | QuestionType::HowMuch => {
-            amounts(&toks, &asked, &focus, shape.qtype)
-        }
-        QuestionType::When => dates(&toks, &asked),
-        QuestionType::Where => places(&toks, &asked),
+        QuestionType::HowMany | QuestionType::HowMuch => amounts(&toks, asked, focus, shape.qtype),
+        QuestionType::When => dates(&toks, asked, focus, shape.date_cue),
+        QuestionType::Where => places(&toks, asked, focus),
         QuestionType::What | QuestionType::Why => None,
     }?;
     Some(TypedAnswer {
         range: toks[found.0.start].range.start..toks[found.0.end - 1].range.end,
         strength: found.1.clamp(0.05, 1.0),
+        related: found.2,
     })
 }
 
-/// Crude singular stem for focus matching ("companies" → "compan", "associations" →
-/// "association").
+/// Crude stem for focus matching: plural and past/participle endings off ("companies" →
+/// "compan", "associations" → "association", "valued" ~ "value" → "valu", "chaired" → "chair").
 fn stem_word(w: &str) -> String {
     let w = w.to_lowercase();
     for suf in ["ies", "es", "s"] {
@@ -601,26 +813,14 @@ fn stem_word(w: &str) -> String {
             }
         }
     }
-    w.trim_end_matches('y').trim_end_matches('e').to_string()
-}
-
-/// Words a focus noun is also written as ("companies" ~ "corporate", "firms").
-fn focus_matches(focus: &HashSet<String>, word: &str) -> bool {
-    let s = stem_word(word);
-    if focus.contains(&s) {
-        return true;
+    for suf in ["ed", "ing"] {
+        if let Some(s) = w.strip_suffix(suf) {
+            if s.len() >= 4 {
+                return s.trim_end_matches('e').to_string();
+            }
+        }
     }
-    const SAME: &[(&str, &[&str])] = &[
-        ("compan", &["corporat", "firm"]),
-        (
-            "organisation",
-            &["organization", "bod", "bodi", "association"],
-        ),
-        ("countr", &["nation"]),
-        ("state", &["states"]),
-    ];
-    SAME.iter()
-        .any(|(f, alts)| focus.contains(*f) && alts.iter().any(|a| s.starts_with(a)))
+    w.trim_end_matches('y').trim_end_matches('e').to_string()
 }
 
 /// Runs of capitalised words (token index ranges). With `connectors`, "of", "for", "and", "&"
@@ -677,21 +877,20 @@ fn clean_run(toks: &[Tok], run: Range<usize>, asked: &HashSet<String>) -> Option
     (!all_asked && !calendar).then_some(r)
 }
 
-fn persons(
-    toks: &[Tok],
-    asked: &HashSet<String>,
-    focus: &HashSet<String>,
-    list: bool,
-) -> Option<(Range<usize>, f32)> {
-    let mut best: Option<(Range<usize>, f32)> = None;
+fn persons(toks: &[Tok], asked: &HashSet<String>, focus: &Focus, list: bool) -> Option<Found> {
+    let asks_office = focus.names_office();
+    let is_title = |t: &Tok| TITLES.contains(&t.lower().trim_end_matches('.'));
+    let mut best: Option<Found> = None;
     for run in capital_runs(toks, false) {
-        let before = run.start;
+        // "Sh. Raj Kumar Goyal": an honorific with its full stop comes before the run.
+        let mut before = run.start;
+        if before >= 2 && toks[before - 1].text == "." && is_title(&toks[before - 2]) {
+            before -= 2;
+        }
         let Some(r) = clean_run(toks, run, asked) else {
             continue;
         };
-        let titled = toks[before..r.start]
-            .iter()
-            .any(|t| TITLES.contains(&t.lower().trim_end_matches('.')));
+        let titled = toks[before..r.start].iter().any(is_title);
         let words: Vec<String> = toks[r.clone()].iter().map(Tok::lower).collect();
         let org = words.iter().any(|w| ORG_WORDS.contains(&w.as_str()));
         let acronym = r.len() == 1
@@ -713,9 +912,22 @@ fn persons(
             s += 0.4;
         }
         let next = toks.get(r.end).map(Tok::lower).unwrap_or_default();
-        let after = toks.get(r.end + 1).map(Tok::lower).unwrap_or_default();
-        if next == "," && OFFICES.contains(&after.as_str()) {
-            s += 0.4;
+        let after_text = toks.get(r.end + 1).map(|t| t.text).unwrap_or_default();
+        let after = after_text.to_lowercase();
+        let office_asked = focus.matches(after_text);
+        let mut related = false;
+        if next == "," && (OFFICES.contains(&after.as_str()) || office_asked) {
+            // "X, Secretary": a person with an office; when the question asks about one office
+            // ("Who is the chairman …"), a name holding another is the wrong person.
+            if !asks_office || office_asked {
+                s += 0.4;
+            } else {
+                s -= 0.3;
+            }
+            if asks_office && office_asked {
+                s += 0.3;
+                related = true;
+            }
         } else if AGENT_VERBS.contains(&next.as_str()) {
             s += 0.2;
         }
@@ -723,53 +935,46 @@ fn persons(
             s += 0.1;
         }
         // "chaired by X": the question's own verb or noun just before the name.
-        if toks[r.start.saturating_sub(3)..r.start]
+        if toks[before.saturating_sub(3)..before]
             .iter()
-            .any(|t| focus_matches(focus, t.text))
+            .any(|t| focus.matches(t.text))
         {
             s += 0.3;
+            related = true;
         }
         if best.as_ref().is_none_or(|b| s > b.1) {
-            best = Some((r, s));
+            best = Some((r, s, related));
         }
     }
     best
 }
 
-fn names(
-    toks: &[Tok],
-    asked: &HashSet<String>,
-    focus: &HashSet<String>,
-) -> Option<(Range<usize>, f32)> {
+fn names(toks: &[Tok], asked: &HashSet<String>, focus: &Focus) -> Option<Found> {
     let near_focus = |r: &Range<usize>| {
         let lo = r.start.saturating_sub(4);
         let hi = (r.end + 4).min(toks.len());
-        toks[lo..hi].iter().any(|t| focus_matches(focus, t.text))
+        toks[lo..hi].iter().any(|t| focus.matches(t.text))
     };
     capital_runs(toks, true)
         .into_iter()
         .filter_map(|r| clean_run(toks, r, asked))
         .map(|r| {
-            let s = if near_focus(&r) { 0.9 } else { 0.5 };
-            (r, s)
+            let near = near_focus(&r);
+            (r, if near { 0.9 } else { 0.5 }, near)
         })
-        .fold(None, |best: Option<(Range<usize>, f32)>, c| match best {
+        .fold(None, |best: Option<Found>, c| match best {
             Some(b) if b.1 >= c.1 => Some(b),
             _ => Some(c),
         })
 }
 
 /// Lists of names: "A, B, and C", "A and B".
-fn lists(
-    toks: &[Tok],
-    asked: &HashSet<String>,
-    focus: &HashSet<String>,
-) -> Option<(Range<usize>, f32)> {
+fn lists(toks: &[Tok], asked: &HashSet<String>, focus: &Focus) -> Option<Found> {
     let runs: Vec<Range<usize>> = capital_runs(toks, false)
         .into_iter()
         .filter_map(|r| clean_run(toks, r, asked))
         .collect();
-    let mut best: Option<(Range<usize>, f32)> = None;
+    let mut best: Option<Found> = None;
     let mut i = 0;
     while i < runs.len() {
         let mut j = i;
@@ -800,11 +1005,13 @@ fn lists(
             {
                 s += 0.2;
             }
-            if toks.iter().any(|t| focus_matches(focus, t.text)) {
+            if toks.iter().any(|t| focus.matches(t.text)) {
                 s += 0.3;
             }
+            // "Corporate participants included A, B and C": the asked noun introduces the list.
+            let related = before.iter().any(|t| focus.matches(t.text));
             if best.as_ref().is_none_or(|b| s > b.1) {
-                best = Some((span, s));
+                best = Some((span, s, related));
             }
         }
         i = j + 1;
@@ -815,13 +1022,13 @@ fn lists(
 fn amounts(
     toks: &[Tok],
     asked: &HashSet<String>,
-    focus: &HashSet<String>,
+    focus: &Focus,
     qtype: QuestionType,
-) -> Option<(Range<usize>, f32)> {
-    let mut best: Option<(Range<usize>, f32)> = None;
-    let wants_share = focus
+) -> Option<Found> {
+    let mut best: Option<Found> = None;
+    let wants_share = ["percentag", "percent", "share", "rate", "growth", "stak"]
         .iter()
-        .any(|f| ["percentag", "percent", "share", "rate", "growth"].contains(&f.as_str()));
+        .any(|f| focus.has_stem(f));
     let mut i = 0;
     while i < toks.len() {
         let t = &toks[i];
@@ -839,10 +1046,17 @@ fn amounts(
             i += 1;
             continue;
         }
-        let start = if prev_cur { i - 1 } else { i };
+        // "US$ 95.16": the currency may be two marks.
+        let mut start = i;
+        while start > 0 && i - start < 2 && CURRENCIES.contains(&toks[start - 1].lower().as_str()) {
+            start -= 1;
+        }
         let mut end = i + 1;
         let mut money = prev_cur;
         let mut unit = false;
+        let scaled = toks
+            .get(end)
+            .is_some_and(|n| SCALES.contains(&n.lower().as_str()));
         while end < toks.len() && SCALES.contains(&toks[end].lower().as_str()) {
             money |= matches!(
                 toks[end].lower().as_str(),
@@ -861,7 +1075,7 @@ fn amounts(
         let mut last_focus = None;
         let mut k = end;
         while k < toks.len() && k < end + 3 && toks[k].is_word() {
-            if focus_matches(focus, toks[k].text) {
+            if focus.matches(toks[k].text) {
                 last_focus = Some(k);
             }
             k += 1;
@@ -885,22 +1099,55 @@ fn amounts(
         if counted {
             s += 0.45;
         }
-        if qtype == QuestionType::HowMuch && (money || unit) {
-            s += 0.2;
+        if qtype == QuestionType::HowMuch {
+            // "How much" wants money, a measure or a share; a bare count ("90 industry
+            // associations" for "how much has SIDBI sanctioned to industry associations")
+            // seldom answers it.
+            if money || unit || share || scaled {
+                s += 0.2;
+            } else {
+                s = 0.2;
+            }
         }
         if wants_share && share {
             s += 0.3;
         }
+        // "Total imports … is estimated at US$ 95.16 Billion": the measure the question names
+        // comes before the amount (exports of the same month are another measure).
+        let measured = focus.measure.as_ref().is_some_and(|m| {
+            toks[start.saturating_sub(10)..start]
+                .iter()
+                .any(|t| &stem_word(t.text) == m)
+        });
+        if measured {
+            s += 0.25;
+        }
+        let related = counted || measured || (wants_share && share);
         if best.as_ref().is_none_or(|b| s > b.1) {
-            best = Some((start..end, s));
+            best = Some((start..end, s, related));
         }
         i = end.max(i + 1);
     }
     best
 }
 
-fn dates(toks: &[Tok], asked: &HashSet<String>) -> Option<(Range<usize>, f32)> {
-    let mut best: Option<(Range<usize>, f32)> = None;
+fn dates(toks: &[Tok], asked: &HashSet<String>, focus: &Focus, cue: Option<&str>) -> Option<Found> {
+    // "Until when …": a date after "until" answers it, another date in the sentence does not.
+    let cued = |r: &Range<usize>| {
+        cue.is_none_or(|c| {
+            toks[r.start.saturating_sub(3)..r.start]
+                .iter()
+                .any(|t| cue_words(c).contains(&t.lower().as_str()))
+        })
+    };
+    // "The first jets will be delivered in 2014" for "When will … take delivery": the asked
+    // verb or noun just before the date.
+    let near_focus = |r: &Range<usize>| {
+        toks[r.start.saturating_sub(4)..r.start]
+            .iter()
+            .any(|t| focus.matches(t.text))
+    };
+    let mut best: Option<Found> = None;
     let mut i = 0;
     while i < toks.len() {
         let t = &toks[i];
@@ -938,13 +1185,22 @@ fn dates(toks: &[Tok], asked: &HashSet<String>) -> Option<(Range<usize>, f32)> {
         } else if is_year(t) {
             span = Some((i..i + 1, 0.5));
         }
-        if let Some((r, s)) = span {
+        if let Some((r, mut s)) = span {
+            let related = if cued(&r) {
+                cue.is_some() || near_focus(&r)
+            } else {
+                s -= 0.3;
+                false
+            };
+            if related {
+                s += 0.2;
+            }
             let words = &toks[r.clone()];
             let new = words
                 .iter()
                 .any(|w| w.is_word() && !asked.contains(&w.lower()));
             if new && best.as_ref().is_none_or(|b| s > b.1) {
-                best = Some((r.clone(), s));
+                best = Some((r.clone(), s, related));
             }
             i = r.end;
         } else {
@@ -954,19 +1210,24 @@ fn dates(toks: &[Tok], asked: &HashSet<String>) -> Option<(Range<usize>, f32)> {
     best
 }
 
-fn places(toks: &[Tok], asked: &HashSet<String>) -> Option<(Range<usize>, f32)> {
+fn places(toks: &[Tok], asked: &HashSet<String>, focus: &Focus) -> Option<Found> {
     capital_runs(toks, true)
         .into_iter()
         .filter_map(|run| {
             let prev = run.start.checked_sub(1).map(|p| toks[p].lower());
+            // "will establish manufacturing capabilities at Kollam": the asked activity names
+            // the place.
+            let related = toks[run.start.saturating_sub(5)..run.start]
+                .iter()
+                .any(|t| focus.matches(t.text));
             let r = clean_run(toks, run, asked)?;
             let s = match prev.as_deref() {
                 Some("in" | "at" | "near" | "from" | "across") => 0.9,
                 _ => 0.35,
-            };
-            Some((r, s))
+            } + if related { 0.1 } else { 0.0 };
+            Some((r, s, related))
         })
-        .fold(None, |best: Option<(Range<usize>, f32)>, c| match best {
+        .fold(None, |best: Option<Found>, c| match best {
             Some(b) if b.1 >= c.1 => Some(b),
             _ => Some(c),
         })
@@ -1079,7 +1340,7 @@ mod tests {
     }
 
     fn span<'a>(q: &str, s: &'a str) -> Option<&'a str> {
-        find_answer(&classify(q), s, q).map(|a| &s[a.range])
+        find_answer(&classify(q), s).map(|a| &s[a.range])
     }
 
     #[test]
@@ -1181,6 +1442,104 @@ mod tests {
             span("When did NICDC meet in March?", "NICDC met in March."),
             None
         );
+    }
+
+    #[test]
+    fn what_questions_about_a_measure_ask_for_an_amount() {
+        for q in [
+            "What were India's total merchandise and services imports in July 2026?",
+            "What is the value of the contract to lease two drones?",
+            "What stake in Chrysler would Fiat hold?",
+            "What is India's current installed data centre capacity?",
+        ] {
+            assert_eq!(classify(q).qtype, QuestionType::HowMuch, "{q}");
+        }
+        for q in [
+            "What did SIDBI announce?",
+            "What is SIDBI's dual strategy?",
+            "What did the value chain study find?",
+        ] {
+            assert_eq!(classify(q).qtype, QuestionType::What, "{q}");
+        }
+        // The measure named before the amount wins over another measure's amount.
+        let q = "What were India's total imports in July 2026?";
+        let exports = "India's total exports for July 2026 is estimated at US$ 80.14 Billion.";
+        let imports = "Total imports for July 2026 is estimated at US$ 95.16 Billion.";
+        let (e, i) = (
+            find_answer(&classify(q), exports).unwrap(),
+            find_answer(&classify(q), imports).unwrap(),
+        );
+        assert!(i.related && !e.related);
+        assert!(i.strength > e.strength);
+        assert_eq!(span(q, imports), Some("US$ 95.16 Billion"));
+    }
+
+    #[test]
+    fn how_much_wants_money_a_measure_or_a_share_not_a_bare_count() {
+        let q = classify("How much has SIDBI sanctioned to industry associations?");
+        let count = "Around 125 representatives from approximately 90 industry associations \
+                     participated in the Conclave.";
+        let weak = find_answer(&q, count);
+        assert!(q.declines_without_answer(weak.as_ref()), "{weak:?}");
+        let money = "SIDBI has sanctioned ₹45 crore to 30 industry associations.";
+        let a = find_answer(&q, money);
+        assert!(!q.declines_without_answer(a.as_ref()));
+        assert_eq!(
+            span("How much has SIDBI sanctioned?", money),
+            Some("₹45 crore")
+        );
+        assert_eq!(
+            span(
+                "How much in back taxes were the schools ordered to pay?",
+                "The schools were ordered to pay over 422,000 euros in arrears."
+            ),
+            Some("422,000 euros")
+        );
+        // A count question keeps its bare count, and "what … population" is no "how much".
+        let many = classify("How many industry associations took part?");
+        assert!(!many.declines_without_answer(find_answer(&many, count).as_ref()));
+        let pop = classify("What was the population of the city in 2010?");
+        let census = "The census counted 1,307,402 residents.";
+        assert!(!pop.declines_without_answer(find_answer(&pop, census).as_ref()));
+    }
+
+    #[test]
+    fn the_person_holding_the_asked_office_is_the_answer() {
+        let q = "Who is the chairman and managing director of SIDBI?";
+        let other = "The conclave was inaugurated by M Nagaraju, Secretary DFS, Ministry of \
+                     Finance.";
+        let cmd = "Speaking on the occasion, Manoj Mittal, CMD, SIDBI, said clusters need \
+                   associations.";
+        let shape = classify(q);
+        let (o, c) = (
+            find_answer(&shape, other).unwrap(),
+            find_answer(&shape, cmd).unwrap(),
+        );
+        assert_eq!(&cmd[c.range.clone()], "Manoj Mittal");
+        assert!(c.related && !o.related);
+        assert!(c.strength > o.strength, "{c:?} vs {o:?}");
+        // An honorific with its full stop still marks the name, after the asked verb.
+        let launched = "The upgraded portal was launched by Sh. Raj Kumar Goyal, Chief \
+                        Information Commissioner.";
+        let a = find_answer(&classify("Who launched the portal?"), launched).unwrap();
+        assert_eq!(&launched[a.range.clone()], "Raj Kumar Goyal");
+        assert!(a.related);
+        assert_eq!(a.strength, 1.0);
+    }
+
+    #[test]
+    fn a_cued_date_question_wants_the_date_after_its_preposition() {
+        let q = "Until when can teams register for the hackathon?";
+        let s = "Registration opened on August 15th, and will remain open until 10 September \
+                 2026.";
+        assert_eq!(span(q, s), Some("10 September 2026"));
+        let other = "Round 1 is an online round on 15 September 2026.";
+        let shape = classify(q);
+        assert!(
+            find_answer(&shape, s).unwrap().strength > find_answer(&shape, other).unwrap().strength
+        );
+        // Without a cue every full date answers alike.
+        assert_eq!(span("When is round 1?", other), Some("15 September 2026"));
     }
 
     #[test]

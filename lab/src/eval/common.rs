@@ -224,7 +224,7 @@ pub struct RankingArgs {
     pub fusion: Option<String>,
     /// Ask weight overrides, e.g. `dense=1.2,lexical=0.4` (dense, lexical, lexical_title,
     /// lexical_context, article_lexical, bigram, entity, passage, lead, kind_quantity,
-    /// kind_time, kind_person, kind_place, kind_action, typed, untyped_lead, threshold). The confidence stays the one fitted for the
+    /// kind_time, kind_person, kind_place, kind_action, typed, typed_related, untyped_lead, threshold). The confidence stays the one fitted for the
     /// starting weights: its declines are then approximate (a warning says so).
     #[arg(long, value_name = "SPEC")]
     pub ask_weights: Option<String>,
@@ -279,6 +279,7 @@ impl RankingArgs {
                     ("kind_place", &mut w.kind.place),
                     ("kind_action", &mut w.kind.action),
                     ("typed", &mut w.typed),
+                    ("typed_related", &mut w.typed_related),
                     ("untyped_lead", &mut w.untyped_lead),
                     ("threshold", &mut p.ask.confidence.threshold),
                 ],
