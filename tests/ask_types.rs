@@ -266,3 +266,36 @@ async fn a_period_beyond_the_first_passages_read_is_searched_again_within_it() {
     let first = &resp["answer"][0]["citation"];
     assert_eq!(first["article_id"], "rbi-2024-05", "{resp:#}");
 }
+
+#[tokio::test]
+async fn a_what_question_about_a_measure_is_answered_with_the_amount() {
+    // "revenue" names a measure: the answer is the money, not the sentence's counts ("109
+    // retail stores", "one million visitors per week").
+    let body = ask("What yearly revenue do Apple's retail stores bring in?").await;
+    let a = first(&body).await;
+    assert!(
+        a["text"].as_str().unwrap().contains("109 retail stores"),
+        "{body:#}"
+    );
+    assert_eq!(a["answer_span"]["text"], "$500 million", "{body:#}");
+}
+
+#[tokio::test]
+async fn how_much_is_declined_when_the_best_sentence_holds_only_a_bare_count() {
+    // The seed reports who attended the DIA conclave ("approximately 90 industry
+    // associations"), never an amount sanctioned: a count of associations is no answer.
+    let body =
+        ask("How much has SIDBI sanctioned to industry associations under the DIA scheme so far?")
+            .await;
+    assert_eq!(body["answered"], false, "{body:#}");
+    assert!(
+        body["explanation"].as_str().unwrap().contains("amount"),
+        "{body:#}"
+    );
+    // The count question over the same sentence is still answered.
+    let count = ask("How many industry associations took part in the DIA conclave?").await;
+    assert_eq!(
+        first(&count).await["answer_span"]["text"],
+        "90 industry associations"
+    );
+}

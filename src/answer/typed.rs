@@ -1103,8 +1103,11 @@ fn amounts(
             // "How much" wants money, a measure or a share; a bare count ("90 industry
             // associations" for "how much has SIDBI sanctioned to industry associations")
             // seldom answers it.
-            if money || unit || share || scaled {
+            if money || unit || share {
                 s += 0.2;
+            } else if scaled {
+                // "one million visitors": a magnitude, below money or a measure.
+                s += 0.1;
             } else {
                 s = 0.2;
             }
