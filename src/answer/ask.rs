@@ -309,6 +309,7 @@ pub(crate) fn ask_evidence(
         .iter()
         .zip(&typed)
         .map(|(c, t)| {
+            let strength = t.as_ref().map_or(0.0, |t| t.strength);
             let sentence_bigrams = bigrams_of(&c.stems);
             let title = &title_terms[&c.article.id];
             Features {
@@ -344,13 +345,9 @@ pub(crate) fn ask_evidence(
                 passage: c.passage_score,
                 lead: 1.0 / (1.0 + c.index as f32),
                 kind: kind.filter(|&k| has_answer_kind(k, c.text(), question)),
-                typed: t.as_ref().map(|t| t.strength).unwrap_or(0.0),
+                typed: strength,
                 typed_related: f32::from(u8::from(t.as_ref().is_some_and(|t| t.related))),
-                typed_gap: if shape.typed() {
-                    1.0 - t.as_ref().map(|t| t.strength).unwrap_or(0.0)
-                } else {
-                    0.0
-                },
+                typed_gap: if shape.typed() { 1.0 - strength } else { 0.0 },
                 untyped_lead: if shape.typed() && t.is_none() && c.index == 0 {
                     1.0
                 } else {

@@ -697,11 +697,7 @@ pub fn key_figures(sentence: &str) -> Vec<(Range<usize>, FigureKind)> {
             i += 1;
             continue;
         }
-        // "US$ 95.16": the currency may be two marks.
-        let mut start = i;
-        while start > 0 && i - start < 2 && CURRENCIES.contains(&toks[start - 1].lower().as_str()) {
-            start -= 1;
-        }
+        let start = currency_start(&toks, i);
         let mut end = i + 1;
         let mut money = prev_cur;
         while end < toks.len() && SCALES.contains(&toks[end].lower().as_str()) {
@@ -754,6 +750,15 @@ pub fn key_figures(sentence: &str) -> Vec<(Range<usize>, FigureKind)> {
         i = end;
     }
     out
+}
+
+/// Where an amount whose number is token `i` starts: "US$ 95.16" takes up to two currency marks.
+fn currency_start(toks: &[Tok], i: usize) -> usize {
+    let mut start = i;
+    while start > 0 && i - start < 2 && CURRENCIES.contains(&toks[start - 1].lower().as_str()) {
+        start -= 1;
+    }
+    start
 }
 
 /// A typed answer found in a sentence.
@@ -1046,11 +1051,7 @@ fn amounts(
             i += 1;
             continue;
         }
-        // "US$ 95.16": the currency may be two marks.
-        let mut start = i;
-        while start > 0 && i - start < 2 && CURRENCIES.contains(&toks[start - 1].lower().as_str()) {
-            start -= 1;
-        }
+        let start = currency_start(toks, i);
         let mut end = i + 1;
         let mut money = prev_cur;
         let mut unit = false;
