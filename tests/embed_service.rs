@@ -308,3 +308,60 @@ fn counters_count_model_work_only() {
     assert!(service.bulk_blocking(Vec::new()).unwrap().is_empty());
     assert_eq!(service.stats().model.batches, s.model.batches);
 }
+
+#[test]
+fn a_query_asked_again_is_answered_from_the_cache_and_a_zero_cache_is_off() {
+    let e = Arc::new(Embedder::load(&default_model_dir()).unwrap());
+    let opts = EmbedServiceOptions {
+        query_cache: 2,
+        ..Default::default()
+    };
+    let service = EmbedService::start(e.clone(), opts);
+    let q = "Who chaired the NICDC consultation meeting?";
+    let first = service.query_blocking(q.into()).unwrap();
+    assert_eq!(service.stats().model.queries, 1);
+    let again = service.query_blocking(q.into()).unwrap();
+    assert_eq!(again, first);
+    let s = service.stats();
+    assert_eq!(
+        (s.model.queries, s.query_requests, s.query_cache_hits),
+        (1, 2, 1)
+    );
+    // Two newer questions push the first out of a two-entry cache: it is embedded again.
+    service
+        .query_blocking("What did SIDBI announce?".into())
+        .unwrap();
+    service
+        .query_blocking("When did the meeting take place?".into())
+        .unwrap();
+    assert_eq!(service.query_blocking(q.into()).unwrap(), first);
+    assert_eq!(service.stats().model.queries, 4);
+    assert_eq!(service.stats().query_cache_hits, 1);
+
+    let off = EmbedService::start(
+        e,
+        EmbedServiceOptions {
+            query_cache: 0,
+            ..Default::default()
+        },
+    );
+    let before = off.stats().model.queries;
+    off.query_blocking(q.into()).unwrap();
+    off.query_blocking(q.into()).unwrap();
+    assert_eq!(off.stats().model.queries - before, 2);
+    assert_eq!(off.stats().query_cache_hits, 0);
+}
+
+#[test]
+fn a_query_embedded_on_one_thread_is_the_same_vector() {
+    let e = embedder();
+    let qs = [
+        "Who chaired the NICDC consultation meeting?",
+        "How many industry associations took part in the DIA conclave?",
+    ];
+    let parallel = e.embed_queries_on(&qs, false).unwrap();
+    let serial = e.embed_queries_on(&qs, true).unwrap();
+    for (p, s) in parallel.iter().zip(&serial) {
+        assert!(cosine(p, s) > 0.99999, "cosine {}", cosine(p, s));
+    }
+}

@@ -60,6 +60,21 @@ fn round_trip_of_articles_sentences_passages_and_vectors() {
         assert_eq!(span, want_span);
         assert_eq!(v, want_v);
     }
+    // A range of sentence vectors read in place gives the same vectors, in order, and only
+    // that range; past the end it gives none.
+    let snap = s.snapshot().unwrap();
+    let (from, to) = (1, sents.len().min(4));
+    let mut got: Vec<Vec<f32>> = Vec::new();
+    let n = snap
+        .for_sentence_vectors(&arts[0].id, from, to, |v| got.push(v.to_vec()))
+        .unwrap();
+    assert_eq!(n, to - from);
+    assert_eq!(got, first.sentence_vectors[from..to].to_vec());
+    let past = snap
+        .for_sentence_vectors(&arts[0].id, sents.len(), sents.len() + 3, |_| ())
+        .unwrap();
+    assert_eq!(past, 0);
+    drop(snap);
     let info = s.article_info(&arts[0].id).unwrap().unwrap();
     for (pid, p) in info.passage_ids.iter().zip(&first.passages) {
         let (sp, text) = s.passage_text(*pid).unwrap().unwrap();

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use super::lexical::{
     answer_kind, bigrams_of, has_answer_kind, jaccard, share_present, weighted_share, AnswerKind,
-    Lexicon, PoolIdf,
+    ArticleTerms, Lexicon, PoolIdf,
 };
 use super::params::{AskParams, AskWeights, KindWeights};
 use super::retrieve::{retrieve, Mode, RetrievedPassage};
@@ -169,7 +169,6 @@ pub(crate) fn gather_candidates(
 ) -> Result<Vec<Candidate>> {
     let mut out: Vec<Candidate> = Vec::new();
     let mut seen: HashMap<(String, usize), usize> = HashMap::new();
-    let mut previous_spans: Vec<Option<Span>> = Vec::new();
     let top = hits
         .first()
         .map(|h| h.score)
@@ -180,6 +179,7 @@ pub(crate) fn gather_candidates(
             continue;
         };
         let sentences = r.sentences(&p.article.id)?;
+        let terms = r.article_terms(lex, &p.article)?;
         let passage_score = (hit.score / top).clamp(0.0, 1.0);
         for s in sentences
             .iter()
@@ -191,13 +191,13 @@ pub(crate) fn gather_candidates(
                 out[i].passage_score = out[i].passage_score.max(passage_score);
                 continue;
             }
-            let stems = lex.stems(&p.article.body[s.span.start..s.span.end]);
-            let before = s
+            let stems = terms.sentences.get(s.index).cloned().unwrap_or_default();
+            let previous: HashSet<String> = s
                 .index
                 .checked_sub(1)
-                .and_then(|i| sentences.get(i))
-                .map(|q| q.span);
-            previous_spans.push(before);
+                .and_then(|i| terms.sentences.get(i))
+                .map(|q| q.iter().cloned().collect())
+                .unwrap_or_default();
             seen.insert(key, out.len());
             out.push(Candidate {
                 article: p.article.clone(),
@@ -207,22 +207,10 @@ pub(crate) fn gather_candidates(
                 vector: s.vector.clone().into(),
                 terms: stems.iter().cloned().collect(),
                 stems,
-                previous: HashSet::new(),
+                previous,
                 passage_score,
             });
         }
-    }
-    // The sentence before a candidate is most often a candidate too (the same passage), whose
-    // stems are already known: stem only the ones that are not.
-    for i in 0..out.len() {
-        let Some(span) = previous_spans[i] else {
-            continue;
-        };
-        let key = (out[i].article.id.clone(), out[i].index - 1);
-        out[i].previous = match seen.get(&key) {
-            Some(&j) => out[j].terms.clone(),
-            None => lex.term_set(&out[i].article.body[span.start..span.end]),
-        };
     }
     Ok(out)
 }
@@ -289,21 +277,19 @@ pub(crate) fn ask_evidence(
     // it says "the plant" rather than "Tata Steel's plant".
     let mut article_entities: HashMap<String, f32> = HashMap::new();
     let mut article_terms: HashMap<String, f32> = HashMap::new();
-    let mut title_terms: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut article_words: HashMap<String, Arc<ArticleTerms>> = HashMap::new();
     let corpus_weight = |t: &str| corpus_idf.get(t).copied().unwrap_or(0.0);
     for c in &candidates {
         if article_entities.contains_key(&c.article.id) {
             continue;
         }
-        let title = lex.term_set(&c.article.title);
-        let mut terms = lex.term_set(&c.article.body);
-        terms.extend(title.iter().cloned());
-        article_entities.insert(c.article.id.clone(), share_present(&q_entities, &terms));
+        let words = r.article_terms(&lex, &c.article)?;
+        article_entities.insert(c.article.id.clone(), share_present(&q_entities, &words.all));
         article_terms.insert(
             c.article.id.clone(),
-            weighted_share(&q_terms, |t| terms.contains(t), corpus_weight),
+            weighted_share(&q_terms, |t| words.all.contains(t), corpus_weight),
         );
-        title_terms.insert(c.article.id.clone(), title);
+        article_words.insert(c.article.id.clone(), words);
     }
     let features = candidates
         .iter()
@@ -311,7 +297,7 @@ pub(crate) fn ask_evidence(
         .map(|(c, t)| {
             let strength = t.as_ref().map_or(0.0, |t| t.strength);
             let sentence_bigrams = bigrams_of(&c.stems);
-            let title = &title_terms[&c.article.id];
+            let title = &article_words[&c.article.id].title;
             Features {
                 dense: c.dense,
                 lexical: idf.coverage(&q_terms, &c.terms),

@@ -3,6 +3,13 @@
 //! numbers and hyphenated codes (SIDBI, FY2026-27, ₹1.5) stay whole.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
+use lru::LruCache;
+
+use crate::article::{Article, Span};
 
 use rust_stemmers::{Algorithm, Stemmer};
 
@@ -175,6 +182,93 @@ pub struct Token<'a> {
     pub surface: &'a str,
     /// Lower-cased and stemmed.
     pub stem: String,
+}
+
+/// The words of one article as the answer stage weighs them: made once per version of an
+/// article and kept across requests in a [`TermsCache`], so a request does not stem the
+/// articles it reads again.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleTerms {
+    /// Content stems of the title.
+    pub title: HashSet<String>,
+    /// Content stems of the title and the whole body.
+    pub all: HashSet<String>,
+    /// Content stems of each sentence in order, repeats kept (`sentences[i]` is sentence
+    /// `i`'s).
+    pub sentences: Vec<Vec<String>>,
+}
+
+impl ArticleTerms {
+    /// Stems an article whose body splits into `spans` (its sentences, in order): each
+    /// sentence once, and the text between sentences for the body's set.
+    pub fn of(lex: &Lexicon, title: &str, body: &str, spans: &[Span]) -> ArticleTerms {
+        let title = lex.term_set(title);
+        let mut all = title.clone();
+        let mut sentences = Vec::with_capacity(spans.len());
+        let mut at = 0;
+        for sp in spans {
+            if let Some(gap) = body.get(at..sp.start) {
+                all.extend(lex.stems(gap));
+            }
+            let stems = body
+                .get(sp.start..sp.end)
+                .map_or_else(Vec::new, |t| lex.stems(t));
+            all.extend(stems.iter().cloned());
+            sentences.push(stems);
+            at = at.max(sp.end);
+        }
+        if let Some(rest) = body.get(at..) {
+            all.extend(lex.stems(rest));
+        }
+        ArticleTerms {
+            title,
+            all,
+            sentences,
+        }
+    }
+}
+
+/// Default of the [`TermsCache`] capacity: articles whose stems are kept (about 50 KB each
+/// for a 5,000-character article).
+pub const DEFAULT_TERMS_CACHE: usize = 512;
+
+/// Article id → (version of its text, its terms).
+type TermsLru = parking_lot::Mutex<LruCache<String, (u64, Arc<ArticleTerms>)>>;
+
+/// [`ArticleTerms`] of recently read articles by id, least recently used dropped first; an
+/// entry is used only for the same title and body it was made from (a re-posted article is
+/// stemmed again).
+pub struct TermsCache {
+    lru: Option<TermsLru>,
+}
+
+impl TermsCache {
+    /// A cache of `capacity` articles (0: none kept).
+    pub fn new(capacity: usize) -> TermsCache {
+        TermsCache {
+            lru: NonZeroUsize::new(capacity).map(|n| parking_lot::Mutex::new(LruCache::new(n))),
+        }
+    }
+
+    /// The terms of `article` (split into sentences `spans`), from the cache or made now.
+    pub fn get(&self, lex: &Lexicon, article: &Article, spans: &[Span]) -> Arc<ArticleTerms> {
+        let Some(lru) = &self.lru else {
+            return Arc::new(ArticleTerms::of(lex, &article.title, &article.body, spans));
+        };
+        let version = {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (&article.title, &article.body, spans.len()).hash(&mut h);
+            h.finish()
+        };
+        if let Some((v, t)) = lru.lock().get(&article.id) {
+            if *v == version {
+                return t.clone();
+            }
+        }
+        let t = Arc::new(ArticleTerms::of(lex, &article.title, &article.body, spans));
+        lru.lock().put(article.id.clone(), (version, t.clone()));
+        t
+    }
 }
 
 impl Lexicon {
@@ -515,6 +609,72 @@ pub fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The demo corpus's articles (real Wikinews text), split into sentences as stored.
+    fn demo_articles() -> Vec<(Article, Vec<Span>)> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/demo/wikinews-gum.jsonl"
+        );
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .take(12)
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let a: Article = serde_json::from_value(serde_json::json!({
+                    "id": v["id"], "title": v["title"], "body": v["body"],
+                }))
+                .unwrap();
+                let spans = crate::text::sentences(&a);
+                (a, spans)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn article_terms_match_stemming_the_whole_text() {
+        let lex = Lexicon::default();
+        for (a, spans) in demo_articles() {
+            let t = ArticleTerms::of(&lex, &a.title, &a.body, &spans);
+            let mut whole = lex.term_set(&a.body);
+            whole.extend(lex.term_set(&a.title));
+            assert_eq!(t.all, whole, "{}", a.id);
+            assert_eq!(t.title, lex.term_set(&a.title));
+            assert_eq!(t.sentences.len(), spans.len());
+            for (stems, sp) in t.sentences.iter().zip(&spans) {
+                assert_eq!(stems, &lex.stems(&a.body[sp.start..sp.end]));
+            }
+        }
+    }
+
+    #[test]
+    fn terms_cache_keeps_an_article_until_its_text_changes_or_it_is_pushed_out() {
+        let lex = Lexicon::default();
+        let arts = demo_articles();
+        let cache = TermsCache::new(2);
+        let (a, sa) = &arts[0];
+        let first = cache.get(&lex, a, sa);
+        assert!(
+            Arc::ptr_eq(&first, &cache.get(&lex, a, sa)),
+            "a repeat read is cached"
+        );
+        // The same id re-posted with another body is stemmed again, not served stale.
+        let mut edited = a.clone();
+        edited.body.push_str("\n\nSIDBI sanctioned more clusters.");
+        let e = cache.get(&lex, &edited, sa);
+        assert!(!Arc::ptr_eq(&first, &e));
+        assert!(e.all.contains("sidbi") && !first.all.contains("sidbi"));
+        // Two other articles push it out of a two-entry cache.
+        cache.get(&lex, &arts[1].0, &arts[1].1);
+        cache.get(&lex, &arts[2].0, &arts[2].1);
+        assert!(!Arc::ptr_eq(&e, &cache.get(&lex, &edited, sa)));
+        // No cache: made on every read, same content.
+        let none = TermsCache::new(0);
+        let x = none.get(&lex, a, sa);
+        assert!(!Arc::ptr_eq(&x, &none.get(&lex, a, sa)));
+        assert_eq!(x.all, first.all);
+    }
 
     #[test]
     fn keeps_acronyms_numbers_and_codes_whole() {

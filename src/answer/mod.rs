@@ -7,7 +7,7 @@
 pub mod ask;
 pub mod brief;
 pub mod explain;
-mod lexical;
+pub(crate) mod lexical;
 mod params;
 mod retrieve;
 pub mod search;

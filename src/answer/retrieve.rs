@@ -22,7 +22,6 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::dot;
 use super::params::{Fusion, FusionMethod};
 use crate::engine::Reader;
 use crate::error::Result;
@@ -174,17 +173,12 @@ pub(crate) fn candidates(
         }
     }
     // Sentence evidence: the best cosine among the passage's sentences.
-    for c in out.iter_mut() {
-        let Some(p) = r.passage(c.pid)? else {
-            continue;
-        };
-        let sentences = r.sentences(&p.article.id)?;
-        c.sentence = sentences
-            .iter()
-            .skip(p.first_sentence)
-            .take(p.last_sentence.saturating_sub(p.first_sentence))
-            .map(|s| dot(query_vec, &s.vector))
-            .reduce(f32::max);
+    let pids: Vec<u64> = out.iter().map(|c| c.pid).collect();
+    for (c, best) in out
+        .iter_mut()
+        .zip(r.best_sentence_cosines(&pids, query_vec)?)
+    {
+        c.sentence = best;
     }
     // A passage deleted between the searches and now has no evidence left: drop it. (One the
     // request's snapshot does not hold is skipped by the answer stage.)

@@ -42,6 +42,13 @@ pub struct Cli {
     /// Threads per embedding pool (bulk and queries); default: every core.
     #[arg(long, global = true, env = "NEWSDESK_EMBED_THREADS")]
     pub embed_threads: Option<usize>,
+    /// Recent query vectors kept so a question asked again costs no model work (0: off).
+    #[arg(long, global = true, env = "NEWSDESK_QUERY_CACHE", default_value_t = crate::embed::DEFAULT_QUERY_CACHE)]
+    pub query_cache: usize,
+    /// Articles whose stems are kept across requests, so answering does not stem the same
+    /// articles again (0: stem on every read).
+    #[arg(long, global = true, env = "NEWSDESK_TERMS_CACHE", default_value_t = crate::answer::lexical::DEFAULT_TERMS_CACHE)]
+    pub terms_cache: usize,
     /// Force a lower instruction set for the encoder (comparisons); default: the best the CPU has.
     #[arg(long, global = true, env = "NEWSDESK_EMBED_ISA", value_enum)]
     pub embed_isa: Option<IsaArg>,
@@ -74,6 +81,8 @@ impl Cli {
             .clone()
             .unwrap_or_else(crate::embed::default_model_dir);
         cfg.embed.threads = self.embed_threads.filter(|&n| n > 0);
+        cfg.query_cache = self.query_cache;
+        cfg.terms_cache = self.terms_cache;
         cfg.embed.isa = self.embed_isa.map(|i| match i {
             IsaArg::Avx512 => Isa::Avx512,
             IsaArg::Avx2 => Isa::Avx2,

@@ -15,7 +15,7 @@ pub mod manifest;
 pub mod reference;
 pub mod service;
 
-pub use service::{EmbedService, EmbedServiceOptions, EmbedStats};
+pub use service::{EmbedService, EmbedServiceOptions, EmbedStats, DEFAULT_QUERY_CACHE};
 
 use encoder::{Encoder, Gate, Workspace};
 pub use kernels::Isa;
@@ -133,6 +133,10 @@ pub struct Embedder {
     encoder: Encoder,
     bulk_pool: rayon::ThreadPool,
     query_pool: rayon::ThreadPool,
+    /// One thread: a lone query while the process is busy with other requests (parallel
+    /// kernels speed up one query on an idle machine, but on a busy one they take cores the
+    /// other requests need and spend CPU handing work between threads).
+    query_serial_pool: rayon::ThreadPool,
     bulk_ws: Mutex<Vec<Workspace>>,
     query_ws: Mutex<Vec<Workspace>>,
     gate: Gate,
@@ -177,13 +181,14 @@ impl Embedder {
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .max(1);
-        let pool = |name: &'static str| {
+        let pool_of = |name: &'static str, threads: usize| {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .thread_name(move |i| format!("{name}-{i}"))
                 .build()
                 .map_err(|e| EmbedError::Backend(format!("thread pool: {e}")))
         };
+        let pool = |name: &'static str| pool_of(name, threads);
         let name = verified
             .manifest
             .get("name")
@@ -202,6 +207,7 @@ impl Embedder {
             encoder,
             bulk_pool: pool("embed-bulk")?,
             query_pool: pool("embed-query")?,
+            query_serial_pool: pool_of("embed-query-serial", 1)?,
             bulk_ws: Mutex::new(Vec::new()),
             query_ws: Mutex::new(Vec::new()),
             gate: Gate::default(),
@@ -322,6 +328,15 @@ impl Embedder {
 
     /// Several queries at once on the priority path (the service's micro-batches).
     pub fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embed_queries_on(texts, false)
+    }
+
+    /// Like [`Embedder::embed_queries`], on one thread when `serial` (same vectors).
+    pub fn embed_queries_on(
+        &self,
+        texts: &[&str],
+        serial: bool,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
@@ -330,8 +345,12 @@ impl Embedder {
             .map(|t| self.tokenize(t))
             .collect::<Result<Vec<_>, _>>()?;
         let _priority = self.gate.enter_priority();
-        self.query_pool
-            .install(|| self.run_sorted(&ids, &self.query_ws, None, true, &mut || true))
+        let pool = if serial {
+            &self.query_serial_pool
+        } else {
+            &self.query_pool
+        };
+        pool.install(|| self.run_sorted(&ids, &self.query_ws, None, true, &mut || true))
     }
 
     /// Length-sort, cut into token-budget batches, run, restore input order.

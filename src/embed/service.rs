@@ -12,6 +12,9 @@
 //! so the thread that picks up a query is scheduled at once even when bulk work keeps every
 //! core busy.
 //!
+//! A query asked again is answered from a small LRU of recent query vectors
+//! ([`EmbedServiceOptions::query_cache`]) without model work: analysts re-ask, pages re-search.
+//!
 //! A full queue answers [`EmbedError::Overloaded`] at once (HTTP maps it to 503 + Retry-After);
 //! [`EmbedService::bulk_blocking_wait`] is the back-pressure alternative for pipelines that
 //! would rather wait for room. Worker threads stop when the last clone of the service is dropped.
@@ -22,6 +25,8 @@
 
 use super::{EmbedCounters, EmbedError, Embedder};
 use crossbeam_channel::{bounded, Receiver, SendTimeoutError, Sender, TrySendError};
+use lru::LruCache;
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,7 +43,16 @@ pub struct EmbedServiceOptions {
     /// OS priority (`nice`) for the embedder's bulk threads while the service runs, so that
     /// queries get a core at once (see [`Embedder::set_bulk_nice`]); `None` leaves it alone.
     pub bulk_nice: Option<i32>,
+    /// Recent query vectors kept by query text (least recently used dropped first), so a
+    /// question asked again costs no model work; 0 turns the cache off.
+    pub query_cache: usize,
+    /// Requests being answered now (the engine's open readers): while any is, a lone query
+    /// embeds on one thread ([`Embedder::embed_queries_on`]); `None`: always on the whole pool.
+    pub busy: Option<Arc<AtomicUsize>>,
 }
+
+/// Default of [`EmbedServiceOptions::query_cache`]: 1,024 vectors of 1.5 KB.
+pub const DEFAULT_QUERY_CACHE: usize = 1024;
 
 impl Default for EmbedServiceOptions {
     fn default() -> Self {
@@ -47,6 +61,8 @@ impl Default for EmbedServiceOptions {
             bulk_queue: 16,
             query_micro_batch: 16,
             bulk_nice: Some(5),
+            query_cache: DEFAULT_QUERY_CACHE,
+            busy: None,
         }
     }
 }
@@ -58,6 +74,8 @@ pub struct EmbedStats {
     pub model: EmbedCounters,
     /// Query requests accepted by the service.
     pub query_requests: u64,
+    /// Of those, answered from the query cache without model work.
+    pub query_cache_hits: u64,
     /// Bulk jobs accepted by the service.
     pub bulk_jobs: u64,
     /// Requests refused with `Overloaded`.
@@ -112,6 +130,7 @@ impl BulkJob {
 
 struct Shared {
     query_requests: AtomicU64,
+    query_cache_hits: AtomicU64,
     bulk_jobs: AtomicU64,
     rejected: AtomicU64,
     bulk_running: AtomicUsize,
@@ -149,6 +168,8 @@ impl Drop for BulkHold {
 
 struct Inner {
     embedder: Arc<Embedder>,
+    /// Recent query vectors by text (`None` when the cache is off).
+    cache: Option<parking_lot::Mutex<LruCache<String, Arc<[f32]>>>>,
     query_tx: Sender<QueryJob>,
     bulk_tx: Sender<BulkJob>,
     shared: Arc<Shared>,
@@ -169,6 +190,7 @@ impl EmbedService {
         let (bulk_tx, bulk_rx) = bounded::<BulkJob>(opts.bulk_queue.max(1));
         let shared = Arc::new(Shared {
             query_requests: AtomicU64::new(0),
+            query_cache_hits: AtomicU64::new(0),
             bulk_jobs: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             bulk_running: AtomicUsize::new(0),
@@ -179,9 +201,10 @@ impl EmbedService {
         {
             let e = embedder.clone();
             let micro = opts.query_micro_batch.max(1);
+            let busy = opts.busy.clone();
             std::thread::Builder::new()
                 .name("embed-query-worker".into())
-                .spawn(move || query_worker(e, query_rx, micro))
+                .spawn(move || query_worker(e, query_rx, micro, busy))
                 .expect("spawn embed query worker");
         }
         {
@@ -195,6 +218,8 @@ impl EmbedService {
         EmbedService {
             inner: Arc::new(Inner {
                 embedder,
+                cache: NonZeroUsize::new(opts.query_cache)
+                    .map(|n| parking_lot::Mutex::new(LruCache::new(n))),
                 query_tx,
                 bulk_tx,
                 shared,
@@ -206,18 +231,49 @@ impl EmbedService {
         &self.inner.embedder
     }
 
-    /// Embed one query on the priority path.
+    /// Embed one query on the priority path (or answer it from the query cache).
     pub async fn query(&self, text: String) -> Result<Vec<f32>, EmbedError> {
+        if let Some(v) = self.cached(&text) {
+            return Ok(v);
+        }
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.submit_query(QueryJob { text, reply: tx })?;
-        rx.await.map_err(|_| EmbedError::ShutDown)?
+        self.submit_query(QueryJob {
+            text: text.clone(),
+            reply: tx,
+        })?;
+        let v = rx.await.map_err(|_| EmbedError::ShutDown)??;
+        self.remember(text, &v);
+        Ok(v)
     }
 
-    /// Embed one query from a non-async thread.
+    /// Embed one query from a non-async thread (or answer it from the query cache).
     pub fn query_blocking(&self, text: String) -> Result<Vec<f32>, EmbedError> {
+        if let Some(v) = self.cached(&text) {
+            return Ok(v);
+        }
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.submit_query(QueryJob { text, reply: tx })?;
-        rx.blocking_recv().map_err(|_| EmbedError::ShutDown)?
+        self.submit_query(QueryJob {
+            text: text.clone(),
+            reply: tx,
+        })?;
+        let v = rx.blocking_recv().map_err(|_| EmbedError::ShutDown)??;
+        self.remember(text, &v);
+        Ok(v)
+    }
+
+    /// The cached vector of a query text, counted as a request and a hit.
+    fn cached(&self, text: &str) -> Option<Vec<f32>> {
+        let v = self.inner.cache.as_ref()?.lock().get(text)?.to_vec();
+        let shared = &self.inner.shared;
+        shared.query_requests.fetch_add(1, Ordering::Relaxed);
+        shared.query_cache_hits.fetch_add(1, Ordering::Relaxed);
+        Some(v)
+    }
+
+    fn remember(&self, text: String, v: &[f32]) {
+        if let Some(c) = &self.inner.cache {
+            c.lock().put(text, v.into());
+        }
     }
 
     /// Embed several short texts on the priority path from a non-async thread, 16 in the
@@ -361,6 +417,7 @@ impl EmbedService {
         EmbedStats {
             model: self.inner.embedder.counters(),
             query_requests: s.query_requests.load(Ordering::Relaxed),
+            query_cache_hits: s.query_cache_hits.load(Ordering::Relaxed),
             bulk_jobs: s.bulk_jobs.load(Ordering::Relaxed),
             rejected: s.rejected.load(Ordering::Relaxed),
             cancelled: s.cancelled.load(Ordering::Relaxed),
@@ -371,7 +428,12 @@ impl EmbedService {
     }
 }
 
-fn query_worker(embedder: Arc<Embedder>, rx: Receiver<QueryJob>, micro: usize) {
+fn query_worker(
+    embedder: Arc<Embedder>,
+    rx: Receiver<QueryJob>,
+    micro: usize,
+    busy: Option<Arc<AtomicUsize>>,
+) {
     let mut jobs: Vec<QueryJob> = Vec::with_capacity(micro);
     while let Ok(first) = rx.recv() {
         jobs.push(first);
@@ -387,7 +449,9 @@ fn query_worker(embedder: Arc<Embedder>, rx: Receiver<QueryJob>, micro: usize) {
             continue;
         }
         let texts: Vec<&str> = jobs.iter().map(|j| j.text.as_str()).collect();
-        match embedder.embed_queries(&texts) {
+        let serial =
+            texts.len() == 1 && busy.as_ref().is_some_and(|b| b.load(Ordering::Relaxed) > 0);
+        match embedder.embed_queries_on(&texts, serial) {
             Ok(vecs) => {
                 for (job, v) in jobs.drain(..).zip(vecs) {
                     let _ = job.reply.send(Ok(v));

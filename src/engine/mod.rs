@@ -17,7 +17,7 @@ pub use facets::{DateRange, FacetValue, Facets};
 pub use reader::Reader;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -25,6 +25,7 @@ use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::answer::lexical::TermsCache;
 use crate::answer::RankingParams;
 use crate::embed::{EmbedError, EmbedService, EmbedServiceOptions, Embedder, EmbedderOptions};
 use crate::error::{Error, Result};
@@ -50,6 +51,10 @@ pub struct EngineConfig {
     pub passage_budget: usize,
     /// Bulk embedding jobs that may wait before the service answers "overloaded".
     pub embed_queue: usize,
+    /// Recent query vectors kept for questions asked again (0: off).
+    pub query_cache: usize,
+    /// Articles whose stems are kept across requests (0: stem on every read).
+    pub terms_cache: usize,
     /// Every ranking weight of the answer stage.
     pub ranking: RankingParams,
     /// Checkpoint the vector index after this many passages were inserted since the last
@@ -71,6 +76,8 @@ impl EngineConfig {
             model_dir: crate::embed::default_model_dir(),
             passage_budget: 128,
             embed_queue: 16,
+            query_cache: crate::embed::DEFAULT_QUERY_CACHE,
+            terms_cache: crate::answer::lexical::DEFAULT_TERMS_CACHE,
             ranking: RankingParams::default(),
             checkpoint_passages: 2_000,
             checkpoint_interval: std::time::Duration::from_secs(60),
@@ -213,6 +220,10 @@ pub struct Engine {
     ingests: AtomicU64,
     ingests_cancelled: AtomicU64,
     checkpointer: Checkpointer,
+    /// Stems of recently read articles, shared by every request.
+    terms: TermsCache,
+    /// Readers open now (requests being answered).
+    readers: Arc<AtomicUsize>,
 }
 
 impl Engine {
@@ -250,10 +261,13 @@ impl Engine {
         )?;
         tracing::debug!(?report, "indexes opened");
         let stories = open_stories(&store, &embedder, cfg.stories)?;
+        let readers = Arc::new(AtomicUsize::new(0));
         let embed = EmbedService::start(
             embedder.clone(),
             EmbedServiceOptions {
                 bulk_queue: cfg.embed_queue,
+                query_cache: cfg.query_cache,
+                busy: Some(readers.clone()),
                 ..Default::default()
             },
         );
@@ -263,6 +277,7 @@ impl Engine {
             cfg.checkpoint_passages,
             cfg.checkpoint_interval,
         );
+        let cfg_terms_cache = cfg.terms_cache;
         Ok(Arc::new(Engine {
             cfg,
             embedder,
@@ -275,6 +290,8 @@ impl Engine {
             ingests: AtomicU64::new(0),
             ingests_cancelled: AtomicU64::new(0),
             checkpointer,
+            terms: TermsCache::new(cfg_terms_cache),
+            readers,
         }))
     }
 

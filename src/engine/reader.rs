@@ -12,14 +12,16 @@
 //! and the request simply skips it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::{Engine, PassageView, SentenceView};
+use crate::answer::lexical::{ArticleTerms, Lexicon};
 use crate::answer::RankingParams;
 use crate::article::Article;
 use crate::article::Span;
 use crate::error::Result;
-use crate::index::{ArticleHit, Bm25Query, Filters};
+use crate::index::{dot, ArticleHit, Bm25Query, Filters};
 use crate::store::{Snapshot, StoredPassage};
 
 /// One request's view of the engine: a store snapshot plus the articles and sentences read so
@@ -28,7 +30,27 @@ pub struct Reader<'e> {
     engine: &'e Engine,
     snap: Snapshot,
     articles: HashMap<String, Option<Arc<Article>>>,
+    passages: HashMap<u64, Option<StoredPassage>>,
     sentences: HashMap<String, Arc<Vec<SentenceView>>>,
+    terms: HashMap<String, Arc<ArticleTerms>>,
+    _open: OpenReader,
+}
+
+/// An open reader counts as a request being answered (the embedding service embeds a lone query
+/// on one thread while any is open); the count drops with the reader.
+struct OpenReader(Arc<AtomicUsize>);
+
+impl OpenReader {
+    fn count(readers: &Arc<AtomicUsize>) -> OpenReader {
+        readers.fetch_add(1, Ordering::Relaxed);
+        OpenReader(readers.clone())
+    }
+}
+
+impl Drop for OpenReader {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl<'e> Reader<'e> {
@@ -37,7 +59,10 @@ impl<'e> Reader<'e> {
             engine,
             snap: engine.store.snapshot()?,
             articles: HashMap::new(),
+            passages: HashMap::new(),
             sentences: HashMap::new(),
+            terms: HashMap::new(),
+            _open: OpenReader::count(&engine.readers),
         })
     }
 
@@ -61,6 +86,16 @@ impl<'e> Reader<'e> {
         Ok(a)
     }
 
+    /// A passage's stored record (read once per request), without its article.
+    fn passage_record(&mut self, pid: u64) -> Result<Option<StoredPassage>> {
+        if let Some(p) = self.passages.get(&pid) {
+            return Ok(p.clone());
+        }
+        let p = self.snap.passage(pid)?;
+        self.passages.insert(pid, p.clone());
+        Ok(p)
+    }
+
     /// A passage with its article, or `None` when the snapshot does not hold it.
     pub fn passage(&mut self, pid: u64) -> Result<Option<PassageView>> {
         let Some(StoredPassage {
@@ -70,7 +105,7 @@ impl<'e> Reader<'e> {
             first_sentence,
             last_sentence,
             ..
-        }) = self.snap.passage(pid)?
+        }) = self.passage_record(pid)?
         else {
             return Ok(None);
         };
@@ -105,6 +140,72 @@ impl<'e> Reader<'e> {
         let s = Arc::new(s);
         self.sentences.insert(article_id.to_string(), s.clone());
         Ok(s)
+    }
+
+    /// The stems of an article's title, body and each sentence (see [`ArticleTerms`]): from
+    /// the engine's cache of recently read articles when this version of the article is in
+    /// it, else made now and kept there.
+    pub fn article_terms(&mut self, lex: &Lexicon, article: &Article) -> Result<Arc<ArticleTerms>> {
+        if let Some(t) = self.terms.get(&article.id) {
+            return Ok(t.clone());
+        }
+        let spans: Vec<Span> = self
+            .sentences(&article.id)?
+            .iter()
+            .map(|s| s.span)
+            .collect();
+        let t = self.engine.terms.get(lex, article, &spans);
+        self.terms.insert(article.id.clone(), t.clone());
+        Ok(t)
+    }
+
+    /// For each passage, the best cosine of a (unit) query vector with its sentences (`None`
+    /// when the snapshot does not hold the passage or it has no sentence). The passages of one
+    /// article are served by one read of the sentence vectors they span, and nothing of the
+    /// article itself is read unless the request has read its sentences already.
+    pub fn best_sentence_cosines(
+        &mut self,
+        pids: &[u64],
+        query: &[f32],
+    ) -> Result<Vec<Option<f32>>> {
+        let mut out = vec![None; pids.len()];
+        // article → (first, last) sentence range of each of its passages, by position in `pids`.
+        let mut by_article: HashMap<String, Vec<(usize, usize, usize)>> = HashMap::new();
+        for (i, &pid) in pids.iter().enumerate() {
+            if let Some(p) = self.passage_record(pid)? {
+                by_article.entry(p.article_id).or_default().push((
+                    i,
+                    p.first_sentence,
+                    p.last_sentence,
+                ));
+            }
+        }
+        for (article_id, ranges) in by_article {
+            let lo = ranges.iter().map(|r| r.1).min().unwrap_or(0);
+            let hi = ranges.iter().map(|r| r.2).max().unwrap_or(0);
+            let cosines: Vec<f32> = match self.sentences.get(&article_id) {
+                Some(s) => s
+                    .iter()
+                    .skip(lo)
+                    .take(hi.saturating_sub(lo))
+                    .map(|s| dot(query, &s.vector))
+                    .collect(),
+                None => {
+                    let mut c = Vec::with_capacity(hi.saturating_sub(lo));
+                    self.snap
+                        .for_sentence_vectors(&article_id, lo, hi, |v| c.push(dot(query, v)))?;
+                    c
+                }
+            };
+            for (i, first, last) in ranges {
+                let from = first - lo;
+                let to = last.saturating_sub(lo).min(cosines.len()).max(from);
+                out[i] = cosines
+                    .get(from..to)
+                    .and_then(|c| c.iter().copied().reduce(f32::max));
+            }
+        }
+        Ok(out)
     }
 
     /// Nearest passages by vector, filters applied inside the search.

@@ -123,6 +123,12 @@ impl Collector for EngineCollector {
         )?;
         counter(
             &mut enc,
+            "embed_query_cache_hits",
+            "Query embeddings answered from the recent-query cache",
+            es.query_cache_hits,
+        )?;
+        counter(
+            &mut enc,
             "embed_jobs_cancelled",
             "Bulk embedding jobs dropped unrun or stopped early because their caller had gone",
             es.cancelled,

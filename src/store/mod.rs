@@ -20,11 +20,13 @@
 //! [`StoryLink`](crate::stories::StoryLink), bincode: the article's story and what it was
 //! assigned with), written in the same transaction as its article.
 
+use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use redb::{
-    Database, Durability, ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction,
+    Database, Durability, ReadOnlyTable, ReadableTable, ReadableTableMetadata, TableDefinition,
+    WriteTransaction,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -767,6 +769,9 @@ impl Store {
         Ok(Snapshot {
             txn: self.db.begin_read()?,
             dim: self.manifest.dim,
+            articles: OnceCell::new(),
+            passages: OnceCell::new(),
+            sentences: OnceCell::new(),
         })
     }
 
@@ -1008,12 +1013,29 @@ impl Store {
 pub struct Snapshot {
     txn: redb::ReadTransaction,
     dim: usize,
+    // The tables a request reads many times, opened once per snapshot.
+    articles: OnceCell<ReadOnlyTable<&'static str, &'static [u8]>>,
+    passages: OnceCell<ReadOnlyTable<u64, &'static [u8]>>,
+    sentences: OnceCell<ReadOnlyTable<(&'static str, u32), &'static [u8]>>,
+}
+
+/// `cell`'s table, opened from `txn` on first use.
+fn opened<'c, K: redb::Key + 'static, V: redb::Value + 'static>(
+    cell: &'c OnceCell<ReadOnlyTable<K, V>>,
+    txn: &redb::ReadTransaction,
+    def: TableDefinition<K, V>,
+) -> Result<&'c ReadOnlyTable<K, V>, StoreError> {
+    if cell.get().is_none() {
+        let t = txn.open_table(def)?;
+        let _ = cell.set(t);
+    }
+    Ok(cell.get().expect("opened above"))
 }
 
 impl Snapshot {
     /// The article with this id, as of the snapshot.
     pub fn article(&self, id: &str) -> Result<Option<Article>, StoreError> {
-        let t = self.txn.open_table(ARTICLES)?;
+        let t = opened(&self.articles, &self.txn, ARTICLES)?;
         let v = t.get(id)?;
         v.map(|v| decode_article(v.value())).transpose()
     }
@@ -1028,20 +1050,53 @@ impl Snapshot {
     /// A passage record; `None` when no passage has this id in the snapshot (deleted, or
     /// committed after it was taken).
     pub fn passage(&self, pid: u64) -> Result<Option<StoredPassage>, StoreError> {
-        let t = self.txn.open_table(PASSAGES)?;
+        let t = opened(&self.passages, &self.txn, PASSAGES)?;
         let v = t.get(pid)?;
         v.map(|v| decode_passage(pid, v.value())).transpose()
     }
 
     /// Sentences of an article, in order, with their vectors.
     pub fn sentences(&self, article_id: &str) -> Result<Vec<(Span, Vec<f32>)>, StoreError> {
-        let t = self.txn.open_table(SENTENCES)?;
+        let t = opened(&self.sentences, &self.txn, SENTENCES)?;
         let mut out = Vec::new();
         for e in t.range((article_id, 0u32)..=(article_id, u32::MAX))? {
             let (_, v) = e?;
             out.push(decode_sentence(v.value(), self.dim)?);
         }
         Ok(out)
+    }
+
+    /// Calls `f` with the vector of each sentence `first..last` of an article, in order, read
+    /// from the stored records into one reused buffer (no article body, no vector per
+    /// sentence); returns how many there were.
+    pub fn for_sentence_vectors(
+        &self,
+        article_id: &str,
+        first: usize,
+        last: usize,
+        mut f: impl FnMut(&[f32]),
+    ) -> Result<usize, StoreError> {
+        let t = opened(&self.sentences, &self.txn, SENTENCES)?;
+        let key = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        let mut buf = vec![0f32; self.dim];
+        let mut n = 0;
+        for e in t.range((article_id, key(first))..(article_id, key(last)))? {
+            let (_, v) = e?;
+            let b = v.value();
+            if b.len() != 8 + 4 * self.dim {
+                return Err(StoreError::Corrupt(format!(
+                    "sentence record of {} bytes, expected {}",
+                    b.len(),
+                    8 + 4 * self.dim
+                )));
+            }
+            for (x, c) in buf.iter_mut().zip(b[8..].chunks_exact(4)) {
+                *x = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            }
+            f(&buf);
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Article, passage and sentence counts.
