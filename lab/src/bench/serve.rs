@@ -54,9 +54,14 @@ pub struct BenchServeArgs {
     /// The newsdesk binary (default: the one next to this executable).
     #[arg(long, value_name = "PATH")]
     pub newsdesk: Option<PathBuf>,
-    /// Passage budget when building.
+    /// Passage budget when building (and the server's `--passage-budget`).
     #[arg(long, default_value_t = 128)]
     pub budget: usize,
+    /// The server's query-vector cache (`NEWSDESK_QUERY_CACHE`). The questions rotate, so any
+    /// cache would answer every one after the first round from memory; the default 0 embeds
+    /// each request's query, as a stream of new questions would.
+    #[arg(long, default_value_t = 0)]
+    pub query_cache: usize,
 }
 
 /// Concurrency levels (`--clients 1,8,64`).
@@ -403,8 +408,16 @@ pub fn run_bench_serve(args: &BenchServeArgs, model_dir: &Path) -> anyhow::Resul
         None => None,
     };
 
-    let (mut server, cold) =
-        Server::start_timed(&bin, &args.data, "serve", Duration::from_millis(10))?;
+    let (mut server, cold) = Server::start_timed(
+        &bin,
+        &args.data,
+        "serve",
+        Duration::from_millis(10),
+        &[
+            ("NEWSDESK_PASSAGE_BUDGET", args.budget.to_string()),
+            ("NEWSDESK_QUERY_CACHE", args.query_cache.to_string()),
+        ],
+    )?;
     let ready = server.ready()?;
     let articles = ready["articles"].as_u64().unwrap_or(0);
     let passages = ready["passages"].as_u64().unwrap_or(0);
@@ -437,13 +450,14 @@ pub fn run_bench_serve(args: &BenchServeArgs, model_dir: &Path) -> anyhow::Resul
     let (cores, cpu, mem) = machine_facts();
     println!();
     println!(
-        "bench serve: {cores} cores ({cpu}), {:.1} GiB RAM; {} ({articles} articles, {passages} passages{}); cold start {:.0} ms to /ready, RSS {:.1} MiB when ready; {} s per phase",
+        "bench serve: {cores} cores ({cpu}), {:.1} GiB RAM; {} ({articles} articles, {passages} passages{}); cold start {:.0} ms to /ready, RSS {:.1} MiB when ready; {} s per phase; query cache {}",
         mem as f64 / (1u64 << 30) as f64,
         args.data.display(),
         if built { ", built now" } else { "" },
         cold.as_secs_f64() * 1e3,
         rss_ready as f64 / 1048576.0,
-        args.secs
+        args.secs,
+        args.query_cache
     );
     println!(
         "{:<24} {:>8} {:>7} {:>6} {:>9} {:>8} {:>8} {:>8} {:>9} {:>11} {:>7}",
@@ -511,6 +525,7 @@ pub fn run_bench_serve(args: &BenchServeArgs, model_dir: &Path) -> anyhow::Resul
         "rss_ready_bytes": rss_ready,
         "rss_ready_bytes_per_passage": rss_ready as f64 / passages.max(1) as f64,
         "secs": args.secs, "questions": questions.len(), "queries": queries.len(),
+        "query_cache": args.query_cache,
         "shutdown_checkpoint_bytes": shutdown_bytes,
         "phases": phases.iter().map(|p| p.json(passages)).collect::<Vec<_>>(),
     });

@@ -39,16 +39,17 @@ pub(crate) struct Server {
 impl Server {
     /// Starts the server and waits for `/ready` (polled every 100 ms).
     pub(crate) fn start(bin: &Path, data: &Path, name: &'static str) -> anyhow::Result<Server> {
-        Ok(Self::start_timed(bin, data, name, Duration::from_millis(100))?.0)
+        Ok(Self::start_timed(bin, data, name, Duration::from_millis(100), &[])?.0)
     }
 
-    /// Starts the server, polls `/ready` every `poll`, and returns it with the time from
-    /// spawn to the first `200`.
+    /// Starts the server with `env` set, polls `/ready` every `poll`, and returns it with the
+    /// time from spawn to the first `200`.
     pub(crate) fn start_timed(
         bin: &Path,
         data: &Path,
         name: &'static str,
         poll: Duration,
+        env: &[(&str, String)],
     ) -> anyhow::Result<(Server, Duration)> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let base = format!("http://127.0.0.1:{port}");
@@ -62,6 +63,7 @@ impl Server {
             .arg("--allow-private-feeds")
             .env_remove("NEWSDESK_API_KEY")
             .env_remove("NEWSDESK_READ_KEY")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
