@@ -299,3 +299,44 @@ async fn how_much_is_declined_when_the_best_sentence_holds_only_a_bare_count() {
         "90 industry associations"
     );
 }
+
+#[tokio::test]
+async fn a_sentence_about_another_year_does_not_answer_a_question_about_this_one() {
+    // The Warhol article (Wikinews, 28 January 2014, in the demo corpus) gives the Weatherspoon
+    // museum's 11,000 visitors of 2010.
+    let (_dir, engine) = engine_with(0);
+    let r = router(engine);
+    let line = std::fs::read_to_string(fixtures().join("demo/wikinews-gum.jsonl"))
+        .unwrap()
+        .lines()
+        .find(|l| l.contains("Warhol collection in 2010"))
+        .unwrap()
+        .to_string();
+    let (status, body) = post_raw(&r, "/v1/documents", Some("application/json"), line).await;
+    assert!(status.is_success(), "{body}");
+    let ask = |q: &'static str| {
+        let r = r.clone();
+        async move {
+            let (status, body) = post_json(&r, "/v1/ask", json!({ "question": q })).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body
+        }
+    };
+    // Asked without a year, that is the answer.
+    let any =
+        ask("How many visitors saw the Warhol collection at the Weatherspoon Art Museum?").await;
+    assert_eq!(any["answered"], true, "{any:#}");
+    let text = any["answer"][0]["text"].as_str().unwrap();
+    assert!(text.contains("11,000 visitors"), "{any:#}");
+    // Asked of 2013, the article is among the period's reports, but its figure is of 2010.
+    let other =
+        ask("How many visitors did the Weatherspoon Art Museum's Warhol exhibition draw in 2013?")
+            .await;
+    assert_eq!(other["answered"], false, "{other:#}");
+    assert!(other["answer"].as_array().unwrap().is_empty());
+    let why = other["explanation"].as_str().unwrap();
+    assert!(
+        why.contains("another time") && why.contains("in 2013"),
+        "{other:#}"
+    );
+}

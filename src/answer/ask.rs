@@ -441,6 +441,27 @@ fn ask_within(
     let best_features = scored[best].1;
     let confidence = p.confidence.of(scored[best].0, &best_features);
     let threshold = p.confidence.threshold;
+    // The closest sentence speaks only of other periods than the one the question names
+    // ("April 2000 to March 2026" for "in April–June 2026"): the corpus holds a figure, not
+    // the one asked for.
+    if super::when::speaks_of_other_periods(candidates[best].text(), &time.named, time.tz) {
+        return Ok(AskResponse {
+            question: req.question.clone(),
+            answered: false,
+            confidence: confidence.min(threshold * 0.5),
+            explanation: Some(format!(
+                "The closest sentence is about another time than the one the question names ({}).",
+                time.scope
+                    .as_ref()
+                    .map(|s| s.phrases.join(", "))
+                    .unwrap_or_default()
+            )),
+            answer: Vec::new(),
+            passages,
+            time_scope: None,
+            disagreement: None,
+        });
+    }
     if shape.declines_without_answer(typed[best].as_ref()) {
         return Ok(AskResponse {
             question: req.question.clone(),

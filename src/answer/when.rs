@@ -136,6 +136,84 @@ fn date_at(
     None
 }
 
+/// The words of a text as dates are read from them: split at spaces and punctuation, a
+/// trailing full stop dropped; a dash between two words that are not both numbers becomes a
+/// word of its own (`"April–June"` → `April`, `–`, `June`) so that ranges read as ranges, while
+/// a fiscal year (`2025-26`) and an ISO date stay whole; "mid-", "early-" and "late-" before a
+/// month are dropped.
+fn date_words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for raw in text.split(|c: char| {
+        c.is_whitespace() || matches!(c, ',' | '?' | '!' | ';' | ':' | '(' | ')' | '"' | '*')
+    }) {
+        let w = raw.trim_end_matches('.');
+        if w.is_empty() {
+            continue;
+        }
+        let lower = w.to_lowercase();
+        let w = ["mid-", "early-", "late-"]
+            .iter()
+            .find_map(|p| lower.strip_prefix(p).map(|_| &w[p.len()..]))
+            .unwrap_or(w);
+        let numeric = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit());
+        let pieces: Vec<&str> = w.split(['-', '–', '—']).collect();
+        if pieces.len() == 1 || pieces.iter().all(|p| numeric(p)) {
+            out.push(w.to_string());
+            continue;
+        }
+        for (k, p) in pieces.iter().enumerate() {
+            if k > 0 {
+                out.push("–".to_string());
+            }
+            if !p.is_empty() {
+                out.push(p.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Words that join the two ends of a written range.
+fn range_joint(w: &str) -> bool {
+    matches!(
+        w.to_lowercase().as_str(),
+        "–" | "to" | "till" | "through" | "until"
+    )
+}
+
+/// A period written at `words[i..]`: a date as [`date_at`] reads it (a day, a month, a year, a
+/// fiscal year: from its first to its last instant), or a range of two such ("April 2000 to
+/// March 2026", "April–June 2026", where the first month takes the second's year, or the year
+/// before when it comes later in the calendar). Returns the first and last instants and how
+/// many words it took.
+fn period_at(
+    words: &[String],
+    i: usize,
+    tz: FixedOffset,
+) -> Option<(DateTime<FixedOffset>, DateTime<FixedOffset>, usize)> {
+    let w = |k: usize| words.get(i + k).map(String::as_str).unwrap_or("");
+    // "April–June 2026": a bare month, a joint, then a month with its year.
+    if let (Some(m), true, Some(m2)) = (english_month(w(0)), range_joint(w(1)), english_month(w(2)))
+    {
+        if let (Some((last, n)), Some(y)) = (date_at(words, i + 2, true, tz), year_of(w(3))) {
+            if n == 2 {
+                let y = if m > m2 { y - 1 } else { y };
+                return Some((month_range(y, m, tz)?.0, last, 2 + n));
+            }
+        }
+    }
+    let (first, n) = date_at(words, i, false, tz)?;
+    let (last, _) = date_at(words, i, true, tz)?;
+    if range_joint(w(n)) {
+        if let Some((end, n2)) = date_at(words, i + n + 1, true, tz) {
+            if end >= first {
+                return Some((first, end, n + 1 + n2));
+            }
+        }
+    }
+    Some((first, last, n))
+}
+
 /// The last publication time read for a period `first..=last`.
 fn reported_until(
     first: DateTime<FixedOffset>,
@@ -153,13 +231,20 @@ fn reported_until(
 /// side; "this week", "last month", "last year" … read as published since that period began;
 /// "latest", "most recent", "now" ask for the newest report.
 pub fn time_scope(question: &str, now: DateTime<FixedOffset>) -> (TimeScope, Bounds) {
+    let (scope, bounds, _) = read_time(question, now);
+    (scope, bounds)
+}
+
+/// A period a question names by its own dates ("in April–June 2026", "during 2025-26", "as of
+/// February 2008"), from its first to its last instant, without the reporting lag.
+pub type Period = (DateTime<FixedOffset>, DateTime<FixedOffset>);
+
+/// [`time_scope`], with the periods the question names.
+fn read_time(question: &str, now: DateTime<FixedOffset>) -> (TimeScope, Bounds, Vec<Period>) {
     let tz = *now.offset();
     let today = now.date_naive();
-    let words: Vec<String> = question
-        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '?' | '!' | ';' | '(' | ')'))
-        .filter(|w| !w.is_empty())
-        .map(|w| w.trim_end_matches('.').to_string())
-        .collect();
+    let words = date_words(question);
+    let mut named = Vec::new();
     let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
     let mut b = Bounds::default();
     let mut phrases = Vec::new();
@@ -185,25 +270,25 @@ pub fn time_scope(question: &str, now: DateTime<FixedOffset>) -> (TimeScope, Bou
                 phrases.push(words[i..i + took].join(" "));
             }
             ("as", "of") => {
-                let start = date_at(&words, i + 2, false, tz);
-                let stop = date_at(&words, i + 2, true, tz);
-                if let (Some((first, n)), Some((last, _))) = (start, stop) {
+                if let Some((first, last, n)) = period_at(&words, i + 2, tz) {
                     narrow(&mut b, Some(first), Some(reported_until(first, last)));
+                    named.push((first, last));
                     took = 2 + n;
                     phrases.push(words[i..i + took].join(" "));
                 }
             }
             ("in" | "during" | "since" | "before" | "after" | "until" | "by", _) => {
-                let start = date_at(&words, i + 1, false, tz);
-                let stop = date_at(&words, i + 1, true, tz);
-                if let (Some((first, n)), Some((last, _))) = (start, stop) {
+                if let Some((first, last, n)) = period_at(&words, i + 1, tz) {
                     let second = Duration::seconds(1);
                     match w {
                         "since" => narrow(&mut b, Some(first), None),
                         "after" => narrow(&mut b, Some(last + second), None),
                         "before" => narrow(&mut b, None, Some(first - second)),
                         "until" | "by" => narrow(&mut b, None, Some(last)),
-                        _ => narrow(&mut b, Some(first), Some(reported_until(first, last))),
+                        _ => {
+                            narrow(&mut b, Some(first), Some(reported_until(first, last)));
+                            named.push((first, last));
+                        }
                     }
                     took = 1 + n;
                     phrases.push(words[i..i + took].join(" "));
@@ -253,7 +338,112 @@ pub fn time_scope(question: &str, now: DateTime<FixedOffset>) -> (TimeScope, Bou
         latest: b.latest,
         phrases,
     };
-    (scope, b)
+    (scope, b, named)
+}
+
+/// Words in a sentence that place it in time without a date [`period_at`] can read: a weekday,
+/// a relative period, a month without its year.
+fn undated_time(words: &[String], i: usize) -> bool {
+    let w = words[i].to_lowercase();
+    let next = words
+        .get(i + 1)
+        .map(|n| n.to_lowercase())
+        .unwrap_or_default();
+    let weekday = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .contains(&w.as_str());
+    let relative = matches!(w.as_str(), "today" | "yesterday" | "tomorrow" | "recently")
+        || (matches!(
+            w.as_str(),
+            "this" | "last" | "next" | "previous" | "same" | "current"
+        ) && matches!(
+            next.as_str(),
+            "year" | "month" | "week" | "quarter" | "period" | "fiscal" | "financial"
+        ));
+    // "May" and "March" are also words; a month name counts only with a capital.
+    let month = words[i].starts_with(|c: char| c.is_uppercase())
+        && english_month(&words[i]).is_some()
+        && words[i].len() >= 3
+        && !matches!(w.as_str(), "mar" | "jun" | "dec" | "sept" | "sep");
+    weekday || relative || month
+}
+
+/// Whether a sentence speaks only of other times than the periods a question names: it
+/// writes at least one period (a day, month, fiscal year or range; a bare year only after a
+/// preposition of time, since "2000 tonnes" is not a year) and none of them overlaps a named
+/// period, and it has no time it does not date (a weekday, "last year", a month without its
+/// year) and no year of the asked period however written ("the 2015 season"), which might be
+/// the asked one. Open-ended phrases ("since 2003", "until March 2026") reach to the end or
+/// start of time.
+pub fn speaks_of_other_periods(sentence: &str, named: &[Period], tz: FixedOffset) -> bool {
+    if named.is_empty() {
+        return false;
+    }
+    let words = date_words(sentence);
+    let mut written: Vec<Period> = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let prev = if i > 0 {
+            words[i - 1].to_lowercase()
+        } else {
+            String::new()
+        };
+        let year = year_of(words[i].trim_end_matches("'s").trim_end_matches("’s"));
+        // Any year of the asked period, however written ("the 2015 off-season", "Cohn
+        // (2002)"), may be what the sentence says of it.
+        if let Some((a, z)) = year.and_then(|y| year_range(y, tz)) {
+            if named.iter().any(|(na, nz)| a <= *nz && *na <= z) {
+                return false;
+            }
+        }
+        let bare_year = year.is_some();
+        if let Some((first, last, n)) = period_at(&words, i, tz) {
+            let dated = !bare_year || n > 1;
+            let after_preposition = matches!(
+                prev.as_str(),
+                "in" | "during"
+                    | "of"
+                    | "for"
+                    | "since"
+                    | "from"
+                    | "until"
+                    | "till"
+                    | "by"
+                    | "between"
+                    | "and"
+                    | "to"
+            );
+            if dated || after_preposition {
+                let (first, last) = match prev.as_str() {
+                    "since" | "from" if n == 1 || !dated => {
+                        (first, DateTime::<FixedOffset>::MAX_UTC.fixed_offset())
+                    }
+                    "until" | "till" | "by" => {
+                        (DateTime::<FixedOffset>::MIN_UTC.fixed_offset(), last)
+                    }
+                    _ => (first, last),
+                };
+                written.push((first, last));
+            }
+            i += n;
+            continue;
+        }
+        if undated_time(&words, i) {
+            return false;
+        }
+        i += 1;
+    }
+    !written.is_empty()
+        && !written
+            .iter()
+            .any(|(a, z)| named.iter().any(|(na, nz)| a <= nz && na <= z))
 }
 
 impl Bounds {
@@ -277,12 +467,17 @@ impl Bounds {
 }
 
 /// What a request says about time.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RequestTime {
     /// To report in the response (`None` when the request says nothing about time).
     pub scope: Option<TimeScope>,
     /// The range the question's words name, applied to the candidates (undated ones pass).
     pub window: Bounds,
+    /// The periods the question names by their dates, without the reporting lag: a sentence
+    /// that speaks only of other periods does not answer it.
+    pub named: Vec<Period>,
+    /// The offset the question's dates were read in.
+    pub tz: FixedOffset,
 }
 
 /// Reads a request's time. `as_of` (RFC 3339 or a day, that whole day; default now) is a hard
@@ -303,7 +498,7 @@ pub fn request_time(
         None => None,
     };
     let anchor = now.unwrap_or_else(|| chrono::Utc::now().fixed_offset());
-    let (mut scope, window) = time_scope(question, anchor);
+    let (mut scope, window, named) = read_time(question, anchor);
     if let Some(n) = now {
         *filters = std::mem::take(filters).within(None, Some(n));
         let before = window.before.map_or(n, |x| x.min(n));
@@ -313,6 +508,8 @@ pub fn request_time(
     Ok(RequestTime {
         scope: said.then_some(scope),
         window,
+        named,
+        tz: *anchor.offset(),
     })
 }
 
@@ -358,5 +555,89 @@ mod tests {
         // "may" the verb and a bare number are not dates.
         let (s, _) = time_scope("How many firms may join in 12 districts?", now());
         assert_eq!(s, TimeScope::default());
+    }
+
+    fn named(question: &str) -> Vec<Period> {
+        read_time(question, now()).2
+    }
+
+    #[test]
+    fn ranges_of_months_are_read_in_questions() {
+        let (s, _) = time_scope(
+            "How much FDI equity inflow did India receive in April–June 2026?",
+            now(),
+        );
+        assert_eq!(s.after.as_deref(), Some("2026-04-01T00:00:00+05:30"));
+        assert!(s.before.as_deref().unwrap() > "2026-09-01");
+        let p = named("What was the cumulative growth of core industries in April-July 2026?");
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].0.to_rfc3339(), "2026-04-01T00:00:00+05:30");
+        assert_eq!(p[0].1.to_rfc3339(), "2026-07-31T23:59:59+05:30");
+        // A range across the year's end takes the year before for its first month.
+        let p = named("Exports in November–February 2026?");
+        assert_eq!(p[0].0.to_rfc3339(), "2025-11-01T00:00:00+05:30");
+        // "mid-August 2026" is August 2026; one-sided phrases name no period.
+        let p = named("What were the reserves in mid-August 2026?");
+        assert_eq!(p[0].0.to_rfc3339(), "2026-08-01T00:00:00+05:30");
+        assert!(named("What will demand reach by 2050?").is_empty());
+    }
+
+    #[test]
+    fn a_sentence_about_another_period_is_told_from_one_about_the_asked_one() {
+        let tz = *now().offset();
+        let q = named("How much FDI equity inflow did India receive in April–June 2026?");
+        // Real PIB sentences (2026-08): cumulative since 2000, and the last fiscal year.
+        let cumulative = "Cumulative FDI inflows from Singapore stood at USD 194.68 billion \
+                          during April 2000-March 2026, accounting for 24.72% of India’s total \
+                          FDI inflows.";
+        assert!(speaks_of_other_periods(cumulative, &q, tz));
+        let fiscal = "In FY 2025-26, Singapore was the largest source of FDI into India, with FDI \
+                      inflows of USD 19.8 billion.";
+        assert!(speaks_of_other_periods(fiscal, &q, tz));
+        // The asked period itself, among others.
+        let ici = named(
+            "What was the cumulative growth of the Index of Core Industries in April-July 2026?",
+        );
+        let s = "Cumulative growth rate of ICI during April-July 2026 was 4.3 per cent \
+                 (Provisional Estimate) compared to 1.5 per cent in the corresponding period of \
+                 the previous year.";
+        assert!(!speaks_of_other_periods(s, &ici, tz));
+        // A month without its year might be the asked one (Wikinews, 2008).
+        let itunes =
+            named("What share of digital music sales did iTunes hold as of February 2008?");
+        let s = "The firm said more than 4 billion songs had been downloaded since its launch in \
+                 2003 and that as of February, the iTunes store accounts for 70% of all digital \
+                 music sales.";
+        assert!(!speaks_of_other_periods(s, &itunes, tz));
+        // No date at all, a quantity that looks like a year, an open range that reaches it.
+        assert!(!speaks_of_other_periods(
+            "The store accounts for 70% of sales.",
+            &itunes,
+            tz
+        ));
+        assert!(!speaks_of_other_periods(
+            "It shipped 2000 tonnes in a year.",
+            &itunes,
+            tz
+        ));
+        assert!(!speaks_of_other_periods(
+            "Sales have grown every month since 2003.",
+            &itunes,
+            tz
+        ));
+        assert!(speaks_of_other_periods(
+            "Sales grew 4% in 2006.",
+            &itunes,
+            tz
+        ));
+        // The asked year written as a modifier (SQuAD, Super Bowl 50).
+        let manning = named("How old was Peyton Manning in 2015?");
+        let s = "Manning had his worst season since his rookie year with the Indianapolis Colts \
+                 in 1998, and he turned 39 in the 2015 off-season.";
+        assert!(!speaks_of_other_periods(s, &manning, tz));
+        let rookie = "He was a rookie with the Colts in 1998.";
+        assert!(speaks_of_other_periods(rookie, &manning, tz));
+        // A question that names no period never rules a sentence out.
+        assert!(!speaks_of_other_periods(cumulative, &[], tz));
     }
 }
