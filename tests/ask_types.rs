@@ -340,3 +340,22 @@ async fn a_sentence_about_another_year_does_not_answer_a_question_about_this_one
         "{other:#}"
     );
 }
+
+#[tokio::test]
+async fn a_question_about_an_office_is_answered_by_its_holder_or_declined() {
+    // The seed names "Manoj Mittal, CMD, SIDBI" below the conclave's lead ("inaugurated by M
+    // Nagaraju, Secretary DFS"): the asked office, by its initials, comes first.
+    let cmd = ask("Who is the chairman and managing director of SIDBI?").await;
+    assert_eq!(
+        first(&cmd).await["answer_span"]["text"],
+        "Manoj Mittal",
+        "{cmd:#}"
+    );
+    // No stored sentence names an economic adviser: the DPIIT secretary is not one.
+    let adviser = ask("Who is the chief economic adviser of DPIIT?").await;
+    assert_eq!(adviser["answered"], false, "{adviser:#}");
+    assert!(
+        adviser["explanation"].as_str().unwrap().contains("office"),
+        "{adviser:#}"
+    );
+}

@@ -352,6 +352,30 @@ pub(crate) fn ask_evidence(
     })
 }
 
+/// How far below the best sentence's score one naming the asked office ("Manoj Mittal, CMD" for
+/// "Who is the chairman and managing director …") may be and still come first.
+const OFFICE_MARGIN: f32 = 0.15;
+
+/// The answer to a question the corpus does not answer: no sentence, the reason, and the
+/// passages read.
+fn declined(
+    req: &AskRequest,
+    confidence: f32,
+    explanation: String,
+    passages: Vec<SupportingPassage>,
+) -> AskResponse {
+    AskResponse {
+        question: req.question.clone(),
+        answered: false,
+        confidence,
+        explanation: Some(explanation),
+        answer: Vec::new(),
+        passages,
+        time_scope: None,
+        disagreement: None,
+    }
+}
+
 /// Answers a question, reading through the request's reader with the engine's ranking
 /// parameters. `query_vec` is the question's embedding.
 pub fn ask(r: &mut Reader, req: &AskRequest, query_vec: &[f32]) -> Result<AskResponse> {
@@ -408,6 +432,28 @@ fn ask_within(
         }
     }
 
+    // "Who is the chairman of …": a sentence that names the asked office and a person, close
+    // to the best, comes before a best sentence that names neither the office nor its initials.
+    let office = |i: usize| {
+        shape.names_asked_office(&format!(
+            "{}\n{}",
+            candidates[i].article.title,
+            candidates[i].text()
+        ))
+    };
+    if let Some(&top) = order.first() {
+        if office(top) == Some(false) {
+            let floor = scored[top].0 - OFFICE_MARGIN;
+            let holder = order.iter().position(|&i| {
+                scored[i].0 >= floor && typed[i].is_some() && office(i) == Some(true)
+            });
+            if let Some(pos) = holder {
+                let i = order.remove(pos);
+                order.insert(0, i);
+            }
+        }
+    }
+
     let passages = supporting(r, &hits, k)?;
     let Some(&best) = order.first() else {
         // Every passage read lies outside the period the question names: read again among the
@@ -419,63 +465,49 @@ fn ask_within(
                 }
             }
         }
-        return Ok(AskResponse {
-            question: req.question.clone(),
-            answered: false,
-            confidence: 0.0,
-            explanation: Some(
-                match time.scope.as_ref().filter(|s| !s.phrases.is_empty()) {
-                    Some(s) => format!(
-                        "Nothing stored from the time the question names ({}) matches it.",
-                        s.phrases.join(", ")
-                    ),
-                    None => "No stored passage matches this question.".into(),
-                },
+        let why = match time.scope.as_ref().filter(|s| !s.phrases.is_empty()) {
+            Some(s) => format!(
+                "Nothing stored from the time the question names ({}) matches it.",
+                s.phrases.join(", ")
             ),
-            answer: Vec::new(),
-            passages,
-            time_scope: None,
-            disagreement: None,
-        });
+            None => "No stored passage matches this question.".into(),
+        };
+        return Ok(declined(req, 0.0, why, passages));
     };
     let best_features = scored[best].1;
     let confidence = p.confidence.of(scored[best].0, &best_features);
     let threshold = p.confidence.threshold;
-    // The closest sentence speaks only of other periods than the one the question names
-    // ("April 2000 to March 2026" for "in April–June 2026"): the corpus holds a figure, not
-    // the one asked for.
-    if super::when::speaks_of_other_periods(candidates[best].text(), &time.named, time.tz) {
-        return Ok(AskResponse {
-            question: req.question.clone(),
-            answered: false,
-            confidence: confidence.min(threshold * 0.5),
-            explanation: Some(format!(
+    // A best sentence that cannot be the answer, whatever its score: declined with a
+    // confidence below the threshold's half.
+    let ruled_out =
+        if super::when::speaks_of_other_periods(candidates[best].text(), &time.named, time.tz) {
+            // "April 2000 to March 2026" for "in April–June 2026": the corpus holds a figure, not
+            // the one asked for.
+            Some(format!(
                 "The closest sentence is about another time than the one the question names ({}).",
                 time.scope
                     .as_ref()
                     .map(|s| s.phrases.join(", "))
                     .unwrap_or_default()
-            )),
-            answer: Vec::new(),
-            passages,
-            time_scope: None,
-            disagreement: None,
-        });
-    }
-    if shape.declines_without_answer(typed[best].as_ref()) {
-        return Ok(AskResponse {
-            question: req.question.clone(),
-            answered: false,
-            confidence: confidence.min(threshold * 0.5),
-            explanation: Some(format!(
+            ))
+        } else if office(best) == Some(false) {
+            // "Who is the chairperson of LIC?" answered with another body's managing director.
+            Some("The closest sentence does not name the office the question asks about.".into())
+        } else if shape.declines_without_answer(typed[best].as_ref()) {
+            Some(format!(
                 "The closest sentence holds no {} and so does not answer this question.",
                 shape.wanted()
-            )),
-            answer: Vec::new(),
+            ))
+        } else {
+            None
+        };
+    if let Some(why) = ruled_out {
+        return Ok(declined(
+            req,
+            confidence.min(threshold * 0.5),
+            why,
             passages,
-            time_scope: None,
-            disagreement: None,
-        });
+        ));
     }
     if confidence < threshold {
         let missing: Vec<&str> = q_entities
@@ -493,16 +525,7 @@ fn ask_within(
                 missing.join(", ")
             ));
         }
-        return Ok(AskResponse {
-            question: req.question.clone(),
-            answered: false,
-            confidence,
-            explanation: Some(why),
-            answer: Vec::new(),
-            passages,
-            time_scope: None,
-            disagreement: None,
-        });
+        return Ok(declined(req, confidence, why, passages));
     }
 
     // Sources that disagree on a figure: the most recent report comes first and the older one

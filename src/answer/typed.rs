@@ -85,6 +85,41 @@ impl QuestionShape {
         }
     }
 
+    /// For a "who" question about an office ("Who is the current chairperson of LIC?"), the
+    /// office's words and its initials ("chairman and managing director": CMD, MD) as written
+    /// in capitals; `None` for any other question.
+    fn asked_office(&self) -> Option<(HashSet<String>, HashSet<String>)> {
+        if self.qtype != QuestionType::Who || !self.matcher.names_office() {
+            return None;
+        }
+        let stems: Vec<String> = self.focus.iter().map(|w| stem_word(w)).collect();
+        let role = |s: &String| ROLES.iter().any(|r| stem_word(r) == *s);
+        let words: HashSet<String> = stems.iter().filter(|s| role(s)).cloned().collect();
+        let mut initials = HashSet::new();
+        for len in 2..=4 {
+            for (w, s) in self.focus.windows(len).zip(stems.windows(len)) {
+                if s.iter().any(role) {
+                    initials.insert(w.iter().filter_map(|x| x.chars().next()).collect());
+                }
+            }
+        }
+        Some((words, initials))
+    }
+
+    /// Whether `text` names the office a "who" question asks about, by one of its words or its
+    /// initials ("Manoj Mittal, CMD" for "the chairman and managing director"); `None` when the
+    /// question asks about no office. A sentence that names people with other offices only
+    /// ("… Managing Director, BIRAC" for "the chairperson of LIC") does not answer it.
+    pub fn names_asked_office(&self, text: &str) -> Option<bool> {
+        let (words, initials) = self.asked_office()?;
+        Some(text.split(|c: char| !c.is_alphanumeric()).any(|w| {
+            words.contains(&stem_word(&w.to_lowercase()))
+                || (w.len() >= 2
+                    && w.chars().all(|c| c.is_ascii_uppercase())
+                    && initials.contains(&w.to_ascii_lowercase()))
+        }))
+    }
+
     /// What a typed question wants, in words ("a person's name").
     pub fn wanted(&self) -> &'static str {
         match (self.qtype, self.list) {
@@ -352,6 +387,23 @@ fn cue_words(cue: &str) -> &'static [&'static str] {
     }
 }
 
+/// Offices a "who" question may ask the holder of.
+const ROLES: &[&str] = &[
+    "secretary",
+    "minister",
+    "chairman",
+    "chairperson",
+    "director",
+    "president",
+    "ceo",
+    "governor",
+    "spokesperson",
+    "commissioner",
+    "founder",
+    "adviser",
+    "advisor",
+];
+
 /// The question's focus as matched against sentence words: crude stems, and the initials of
 /// runs of focus words ("chairman and managing director" → CMD, MD), matched only by words
 /// written in capitals.
@@ -394,19 +446,6 @@ impl Focus {
 
     /// Whether the question asks about an office ("Who is the chairman of …").
     fn names_office(&self) -> bool {
-        const ROLES: &[&str] = &[
-            "secretary",
-            "minister",
-            "chairman",
-            "chairperson",
-            "director",
-            "president",
-            "ceo",
-            "governor",
-            "spokesperson",
-            "commissioner",
-            "founder",
-        ];
         ROLES.iter().any(|o| self.stems.contains(&stem_word(o)))
     }
 
@@ -1529,6 +1568,45 @@ mod tests {
         assert_eq!(&launched[a.range.clone()], "Raj Kumar Goyal");
         assert!(a.related);
         assert_eq!(a.strength, 1.0);
+    }
+
+    #[test]
+    fn a_sentence_names_the_asked_office_by_its_words_or_its_initials() {
+        let cmd = classify("Who is the chairman and managing director of SIDBI?");
+        assert_eq!(
+            cmd.names_asked_office("Speaking on the occasion, Manoj Mittal, CMD, SIDBI, said …"),
+            Some(true)
+        );
+        assert_eq!(
+            cmd.names_asked_office("It was inaugurated by M Nagaraju, Secretary DFS."),
+            Some(false)
+        );
+        // The initials of the body are not the office's ("LIC" for "… chairperson of LIC").
+        let lic =
+            classify("Who is the current chairperson of the Life Insurance Corporation (LIC)?");
+        assert_eq!(
+            lic.names_asked_office("Dr. Manish Diwan, Group General Manager, LIC, was present."),
+            Some(false)
+        );
+        assert_eq!(
+            lic.names_asked_office("Siddhartha Mohanty, Chairperson of LIC, said …"),
+            Some(true)
+        );
+        let adviser =
+            classify("Who has been appointed the Government's new Chief Economic Adviser?");
+        assert_eq!(
+            adviser.names_asked_office("The company announced Daniel Ammann as its new president."),
+            Some(false)
+        );
+        // Questions about no office, and other question types, are not judged.
+        assert_eq!(
+            classify("Who chaired the NICDC consultation meeting?").names_asked_office("x"),
+            None
+        );
+        assert_eq!(
+            classify("How many directors does SIDBI have?").names_asked_office("x"),
+            None
+        );
     }
 
     #[test]
