@@ -433,23 +433,23 @@ fn ask_within(
     }
 
     // "Who is the chairman of …": a sentence that names the asked office and a person, close
-    // to the best, comes before a best sentence that names neither the office nor its initials.
-    let office = |i: usize| {
-        shape.names_asked_office(&format!(
-            "{}\n{}",
-            candidates[i].article.title,
-            candidates[i].text()
-        ))
-    };
+    // to the best, comes before a best sentence that names neither the office nor its initials;
+    // when there is none, the question is declined below.
+    let office =
+        |i: usize| shape.names_asked_office(&candidates[i].article.title, candidates[i].text());
+    let mut office_missing = false;
     if let Some(&top) = order.first() {
         if office(top) == Some(false) {
             let floor = scored[top].0 - OFFICE_MARGIN;
             let holder = order.iter().position(|&i| {
                 scored[i].0 >= floor && typed[i].is_some() && office(i) == Some(true)
             });
-            if let Some(pos) = holder {
-                let i = order.remove(pos);
-                order.insert(0, i);
+            match holder {
+                Some(pos) => {
+                    let i = order.remove(pos);
+                    order.insert(0, i);
+                }
+                None => office_missing = true,
             }
         }
     }
@@ -479,28 +479,27 @@ fn ask_within(
     let threshold = p.confidence.threshold;
     // A best sentence that cannot be the answer, whatever its score: declined with a
     // confidence below the threshold's half.
-    let ruled_out =
-        if super::when::speaks_of_other_periods(candidates[best].text(), &time.named, time.tz) {
-            // "April 2000 to March 2026" for "in April–June 2026": the corpus holds a figure, not
-            // the one asked for.
-            Some(format!(
-                "The closest sentence is about another time than the one the question names ({}).",
-                time.scope
-                    .as_ref()
-                    .map(|s| s.phrases.join(", "))
-                    .unwrap_or_default()
-            ))
-        } else if office(best) == Some(false) {
-            // "Who is the chairperson of LIC?" answered with another body's managing director.
-            Some("The closest sentence does not name the office the question asks about.".into())
-        } else if shape.declines_without_answer(typed[best].as_ref()) {
-            Some(format!(
-                "The closest sentence holds no {} and so does not answer this question.",
-                shape.wanted()
-            ))
-        } else {
-            None
-        };
+    let ruled_out = if time.rules_out(candidates[best].text()) {
+        // "April 2000 to March 2026" for "in April–June 2026": the corpus holds a figure, not
+        // the one asked for.
+        Some(format!(
+            "The closest sentence is about another time than the one the question names ({}).",
+            time.scope
+                .as_ref()
+                .map(|s| s.phrases.join(", "))
+                .unwrap_or_default()
+        ))
+    } else if office_missing {
+        // "Who is the chairperson of LIC?" answered with another body's managing director.
+        Some("The closest sentence does not name the office the question asks about.".into())
+    } else if shape.declines_without_answer(typed[best].as_ref()) {
+        Some(format!(
+            "The closest sentence holds no {} and so does not answer this question.",
+            shape.wanted()
+        ))
+    } else {
+        None
+    };
     if let Some(why) = ruled_out {
         return Ok(declined(
             req,

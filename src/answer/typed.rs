@@ -7,9 +7,9 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use chrono::{Datelike, Duration, NaiveDate};
 
-use crate::text::calendar::english_month;
+use crate::text::calendar::{english_month, english_weekday};
 
 /// The wh-type of a question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,13 +106,15 @@ impl QuestionShape {
         Some((words, initials))
     }
 
-    /// Whether `text` names the office a "who" question asks about, by one of its words or its
-    /// initials ("Manoj Mittal, CMD" for "the chairman and managing director"); `None` when the
-    /// question asks about no office. A sentence that names people with other offices only
-    /// ("… Managing Director, BIRAC" for "the chairperson of LIC") does not answer it.
-    pub fn names_asked_office(&self, text: &str) -> Option<bool> {
+    /// Whether a sentence or its article's title names the office a "who" question asks
+    /// about, by one of its words or its initials ("Manoj Mittal, CMD" for "the chairman and
+    /// managing director"); `None` when the question asks about no office. A sentence that
+    /// names people with other offices only ("… Managing Director, BIRAC" for "the chairperson
+    /// of LIC") does not answer it.
+    pub fn names_asked_office(&self, title: &str, sentence: &str) -> Option<bool> {
         let (words, initials) = self.asked_office()?;
-        Some(text.split(|c: char| !c.is_alphanumeric()).any(|w| {
+        let sep = |c: char| !c.is_alphanumeric();
+        Some(title.split(sep).chain(sentence.split(sep)).any(|w| {
             words.contains(&stem_word(&w.to_lowercase()))
                 || (w.len() >= 2
                     && w.chars().all(|c| c.is_ascii_uppercase())
@@ -665,21 +667,7 @@ const NUMBER_WORDS: &[&str] = &[
     "hundreds",
     "thousands",
 ];
-const WEEKDAYS: &[(&str, Weekday)] = &[
-    ("monday", Weekday::Mon),
-    ("tuesday", Weekday::Tue),
-    ("wednesday", Weekday::Wed),
-    ("thursday", Weekday::Thu),
-    ("friday", Weekday::Fri),
-    ("saturday", Weekday::Sat),
-    ("sunday", Weekday::Sun),
-];
 const RELATIVE_DAYS: &[&str] = &["yesterday", "today", "tomorrow", "tonight"];
-
-fn weekday(word: &str) -> Option<Weekday> {
-    let w = word.to_lowercase();
-    WEEKDAYS.iter().find(|(n, _)| *n == w).map(|&(_, d)| d)
-}
 
 /// A month name written as one (capitalised: "may" the verb is not May).
 fn month(t: &Tok) -> Option<u32> {
@@ -917,7 +905,7 @@ fn clean_run(toks: &[Tok], run: Range<usize>, asked: &HashSet<String>) -> Option
     let all_asked = toks[r.clone()].iter().all(|t| asked.contains(&t.lower()));
     let calendar = toks[r.clone()]
         .iter()
-        .all(|t| month(t).is_some() || weekday(t.text).is_some());
+        .all(|t| month(t).is_some() || english_weekday(t.text).is_some());
     (!all_asked && !calendar).then_some(r)
 }
 
@@ -1217,7 +1205,7 @@ fn dates(toks: &[Tok], asked: &HashSet<String>, focus: &Focus, cue: Option<&str>
             }
             let s = if end - start >= 2 { 1.0 } else { 0.6 };
             span = Some((start..end, s));
-        } else if weekday(t.text).is_some() || RELATIVE_DAYS.contains(&l.as_str()) {
+        } else if english_weekday(t.text).is_some() || RELATIVE_DAYS.contains(&l.as_str()) {
             span = Some((i..i + 1, 0.9));
         } else if matches!(l.as_str(), "last" | "next" | "this" | "earlier")
             && toks
@@ -1290,7 +1278,7 @@ pub fn resolve_date(sentence: &str, published: NaiveDate) -> Option<String> {
             .map(|p| toks[p].lower())
             .unwrap_or_default();
         let next = toks.get(i + 1);
-        if let Some(day) = weekday(t.text) {
+        if let Some(day) = english_weekday(t.text) {
             // "Wednesday, 18 March 2026" is already absolute.
             if next.is_some_and(|n| n.text == ",")
                 && toks
@@ -1574,37 +1562,46 @@ mod tests {
     fn a_sentence_names_the_asked_office_by_its_words_or_its_initials() {
         let cmd = classify("Who is the chairman and managing director of SIDBI?");
         assert_eq!(
-            cmd.names_asked_office("Speaking on the occasion, Manoj Mittal, CMD, SIDBI, said …"),
+            cmd.names_asked_office(
+                "",
+                "Speaking on the occasion, Manoj Mittal, CMD, SIDBI, said …"
+            ),
             Some(true)
         );
         assert_eq!(
-            cmd.names_asked_office("It was inaugurated by M Nagaraju, Secretary DFS."),
+            cmd.names_asked_office("", "It was inaugurated by M Nagaraju, Secretary DFS."),
             Some(false)
         );
         // The initials of the body are not the office's ("LIC" for "… chairperson of LIC").
         let lic =
             classify("Who is the current chairperson of the Life Insurance Corporation (LIC)?");
         assert_eq!(
-            lic.names_asked_office("Dr. Manish Diwan, Group General Manager, LIC, was present."),
+            lic.names_asked_office(
+                "",
+                "Dr. Manish Diwan, Group General Manager, LIC, was present."
+            ),
             Some(false)
         );
         assert_eq!(
-            lic.names_asked_office("Siddhartha Mohanty, Chairperson of LIC, said …"),
+            lic.names_asked_office("", "Siddhartha Mohanty, Chairperson of LIC, said …"),
             Some(true)
         );
         let adviser =
             classify("Who has been appointed the Government's new Chief Economic Adviser?");
         assert_eq!(
-            adviser.names_asked_office("The company announced Daniel Ammann as its new president."),
+            adviser.names_asked_office(
+                "",
+                "The company announced Daniel Ammann as its new president."
+            ),
             Some(false)
         );
         // Questions about no office, and other question types, are not judged.
         assert_eq!(
-            classify("Who chaired the NICDC consultation meeting?").names_asked_office("x"),
+            classify("Who chaired the NICDC consultation meeting?").names_asked_office("", "x"),
             None
         );
         assert_eq!(
-            classify("How many directors does SIDBI have?").names_asked_office("x"),
+            classify("How many directors does SIDBI have?").names_asked_office("", "x"),
             None
         );
     }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::text::calendar::english_month;
+use crate::text::calendar::{english_month, english_weekday};
 
 /// Reports on a period come out after it: a question about "March 2026" or "2025-26" reads
 /// articles published from the period's start until this long after its end, or the period's
@@ -349,16 +349,7 @@ fn undated_time(words: &[String], i: usize) -> bool {
         .get(i + 1)
         .map(|n| n.to_lowercase())
         .unwrap_or_default();
-    let weekday = [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
-    .contains(&w.as_str());
+    let weekday = english_weekday(&w).is_some();
     let relative = matches!(w.as_str(), "today" | "yesterday" | "tomorrow" | "recently")
         || (matches!(
             w.as_str(),
@@ -370,7 +361,6 @@ fn undated_time(words: &[String], i: usize) -> bool {
     // "May" and "March" are also words; a month name counts only with a capital.
     let month = words[i].starts_with(|c: char| c.is_uppercase())
         && english_month(&words[i]).is_some()
-        && words[i].len() >= 3
         && !matches!(w.as_str(), "mar" | "jun" | "dec" | "sept" | "sep");
     weekday || relative || month
 }
@@ -382,7 +372,7 @@ fn undated_time(words: &[String], i: usize) -> bool {
 /// year) and no year of the asked period however written ("the 2015 season"), which might be
 /// the asked one. Open-ended phrases ("since 2003", "until March 2026") reach to the end or
 /// start of time.
-pub fn speaks_of_other_periods(sentence: &str, named: &[Period], tz: FixedOffset) -> bool {
+fn speaks_of_other_periods(sentence: &str, named: &[Period], tz: FixedOffset) -> bool {
     if named.is_empty() {
         return false;
     }
@@ -398,10 +388,11 @@ pub fn speaks_of_other_periods(sentence: &str, named: &[Period], tz: FixedOffset
         let year = year_of(words[i].trim_end_matches("'s").trim_end_matches("’s"));
         // Any year of the asked period, however written ("the 2015 off-season", "Cohn
         // (2002)"), may be what the sentence says of it.
-        if let Some((a, z)) = year.and_then(|y| year_range(y, tz)) {
-            if named.iter().any(|(na, nz)| a <= *nz && *na <= z) {
-                return false;
-            }
+        if year
+            .and_then(|y| year_range(y, tz))
+            .is_some_and(|p| overlaps_any(p, named))
+        {
+            return false;
         }
         let bare_year = year.is_some();
         if let Some((first, last, n)) = period_at(&words, i, tz) {
@@ -440,10 +431,12 @@ pub fn speaks_of_other_periods(sentence: &str, named: &[Period], tz: FixedOffset
         }
         i += 1;
     }
-    !written.is_empty()
-        && !written
-            .iter()
-            .any(|(a, z)| named.iter().any(|(na, nz)| a <= nz && na <= z))
+    !written.is_empty() && !written.iter().any(|&p| overlaps_any(p, named))
+}
+
+/// Whether a period shares an instant with any of `named`.
+fn overlaps_any((a, z): Period, named: &[Period]) -> bool {
+    named.iter().any(|&(na, nz)| a <= nz && na <= z)
 }
 
 impl Bounds {
@@ -474,10 +467,18 @@ pub struct RequestTime {
     /// The range the question's words name, applied to the candidates (undated ones pass).
     pub window: Bounds,
     /// The periods the question names by their dates, without the reporting lag: a sentence
-    /// that speaks only of other periods does not answer it.
-    pub named: Vec<Period>,
+    /// that speaks only of other periods does not answer it ([`RequestTime::rules_out`]).
+    named: Vec<Period>,
     /// The offset the question's dates were read in.
-    pub tz: FixedOffset,
+    tz: FixedOffset,
+}
+
+impl RequestTime {
+    /// Whether `sentence` speaks only of other periods than the ones the question names (see
+    /// [`speaks_of_other_periods`]), read in the question's offset.
+    pub fn rules_out(&self, sentence: &str) -> bool {
+        speaks_of_other_periods(sentence, &self.named, self.tz)
+    }
 }
 
 /// Reads a request's time. `as_of` (RFC 3339 or a day, that whole day; default now) is a hard

@@ -277,7 +277,7 @@ impl Engine {
             cfg.checkpoint_passages,
             cfg.checkpoint_interval,
         );
-        let cfg_terms_cache = cfg.terms_cache;
+        let terms = TermsCache::new(cfg.terms_cache);
         Ok(Arc::new(Engine {
             cfg,
             embedder,
@@ -290,7 +290,7 @@ impl Engine {
             ingests: AtomicU64::new(0),
             ingests_cancelled: AtomicU64::new(0),
             checkpointer,
-            terms: TermsCache::new(cfg_terms_cache),
+            terms,
             readers,
         }))
     }

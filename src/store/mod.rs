@@ -1082,17 +1082,7 @@ impl Snapshot {
         let mut n = 0;
         for e in t.range((article_id, key(first))..(article_id, key(last)))? {
             let (_, v) = e?;
-            let b = v.value();
-            if b.len() != 8 + 4 * self.dim {
-                return Err(StoreError::Corrupt(format!(
-                    "sentence record of {} bytes, expected {}",
-                    b.len(),
-                    8 + 4 * self.dim
-                )));
-            }
-            for (x, c) in buf.iter_mut().zip(b[8..].chunks_exact(4)) {
-                *x = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-            }
+            read_f32s(sentence_vector_bytes(v.value(), self.dim)?, &mut buf);
             f(&buf);
             n += 1;
         }
@@ -1326,6 +1316,15 @@ fn decode_passage(pid: u64, b: &[u8]) -> Result<StoredPassage, StoreError> {
 }
 
 fn decode_sentence(b: &[u8], dim: usize) -> Result<(Span, Vec<f32>), StoreError> {
+    let vector = sentence_vector_bytes(b, dim)?;
+    let start = u32::from_le_bytes(b[0..4].try_into().unwrap()) as usize;
+    let end = u32::from_le_bytes(b[4..8].try_into().unwrap()) as usize;
+    Ok((Span { start, end }, bytes_to_f32s(vector, dim)?))
+}
+
+/// The vector bytes of a sentence record (its span's 8 bytes, then `dim` f32s), after checking
+/// the record's length.
+fn sentence_vector_bytes(b: &[u8], dim: usize) -> Result<&[u8], StoreError> {
     if b.len() != 8 + 4 * dim {
         return Err(StoreError::Corrupt(format!(
             "sentence record of {} bytes, expected {}",
@@ -1333,9 +1332,14 @@ fn decode_sentence(b: &[u8], dim: usize) -> Result<(Span, Vec<f32>), StoreError>
             8 + 4 * dim
         )));
     }
-    let start = u32::from_le_bytes(b[0..4].try_into().unwrap()) as usize;
-    let end = u32::from_le_bytes(b[4..8].try_into().unwrap()) as usize;
-    Ok((Span { start, end }, bytes_to_f32s(&b[8..], dim)?))
+    Ok(&b[8..])
+}
+
+/// Little-endian f32s from `b` into `out` (as many as both hold).
+fn read_f32s(b: &[u8], out: &mut [f32]) {
+    for (x, c) in out.iter_mut().zip(b.chunks_exact(4)) {
+        *x = f32::from_le_bytes(c.try_into().unwrap());
+    }
 }
 
 fn f32s_to_bytes(v: &[f32]) -> Vec<u8> {
@@ -1354,9 +1358,9 @@ fn bytes_to_f32s(b: &[u8], dim: usize) -> Result<Vec<f32>, StoreError> {
             dim * 4
         )));
     }
-    Ok(b.chunks_exact(4)
-        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-        .collect())
+    let mut out = vec![0f32; dim];
+    read_f32s(b, &mut out);
+    Ok(out)
 }
 
 fn new_store_id(path: &Path) -> String {

@@ -18,6 +18,26 @@ const ENGLISH_MONTHS: [&str; 12] = [
     "december",
 ];
 
+/// English weekday names, Monday first.
+const ENGLISH_WEEKDAYS: [(&str, chrono::Weekday); 7] = [
+    ("monday", chrono::Weekday::Mon),
+    ("tuesday", chrono::Weekday::Tue),
+    ("wednesday", chrono::Weekday::Wed),
+    ("thursday", chrono::Weekday::Thu),
+    ("friday", chrono::Weekday::Fri),
+    ("saturday", chrono::Weekday::Sat),
+    ("sunday", chrono::Weekday::Sun),
+];
+
+/// The weekday an English weekday name written in full names ("Wednesday", any case).
+pub fn english_weekday(word: &str) -> Option<chrono::Weekday> {
+    let w = word.to_lowercase();
+    ENGLISH_WEEKDAYS
+        .iter()
+        .find(|(n, _)| *n == w)
+        .map(|&(_, d)| d)
+}
+
 /// Month number (1–12) for an English month name or a prefix of one of at least three letters
 /// ("jan", "Sept.", "febr"), any case, a trailing dot ignored.
 pub fn english_month(word: &str) -> Option<u32> {

@@ -5,7 +5,7 @@
 //! Shared by ingest (to fill [`crate::article::Dateline`] and the publication date of wire copy)
 //! and by the sentence segmenter (to keep this boilerplate out of the lead sentence).
 
-use super::calendar::{english_month, month_from_name};
+use super::calendar::{english_month, english_weekday, month_from_name};
 
 /// What a dateline at the start of a paragraph says, and where it ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,19 +28,9 @@ const CONNECTORS: &[&str] = &[
     "el", "du", "des", "sur", "y", "en",
 ];
 
-const WEEKDAYS: &[&str] = &[
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-];
-
 fn is_weekday_word(w: &str) -> bool {
     let l = w.trim_end_matches([',', '.']).to_lowercase();
-    WEEKDAYS.contains(&l.as_str())
+    english_weekday(&l).is_some()
         || [
             "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun",
         ]
